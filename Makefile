@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV_HOME := .uv
+UV := $(UV_HOME)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev demo test test-unit lint format typecheck bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV) ## Create .venv with the locked runtime dependencies
+	$(UV) sync --frozen --no-dev --python $(PYTHON)
+
+install-dev: $(UV) ## Create .venv with runtime and dev dependencies
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+
+demo: install ## Run the whole main job on embedded defaults (SQLite, local MLflow)
+	$(BIN)/attrition quickstart
+
+test: install-dev ## Run the whole test suite
+	$(BIN)/pytest
+
+test-unit: install-dev ## Unit tests only
+	$(BIN)/pytest tests/unit
+
+lint: install-dev ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+format: install-dev ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+bench: install-dev ## Run the benchmarks (they print ratios against baselines)
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean: ## Remove local state (var/) and caches, keep .venv
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""The `attrition` command line. Each module parses options and calls library functions."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from attrition.cli import admin, data, db, models, monitor, quickstart, serve
+from attrition.cli._common import err_console
+from attrition.errors import AttritionError
+
+app = typer.Typer(
+    name="attrition",
+    help="Employee attrition risk: data, training, registry, serving, monitoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(data.app, name="data")
+app.add_typer(admin.keys_app, name="keys")
+app.add_typer(admin.maintenance_app, name="maintenance")
+for module in (quickstart, models, serve, monitor, admin):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry: a user error becomes one message on stderr and exit 1.
+
+    Usage errors (exit 2) and `typer.Exit` codes are handled by click itself.
+    """
+    try:
+        app()
+    except AttritionError as error:
+        err_console.print(f"[bold red]Error:[/] {error}")
+        sys.exit(1)

@@ -1,0 +1,201 @@
+"""The feature contract: the IBM HR Analytics Employee Attrition schema (35 columns).
+
+Every part of the system (ingest, synthetic data, training, the API, monitoring and the
+dashboard) imports its column names, types, allowed values and ranges from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+SCHEMA_VERSION: Final = "1"
+
+TARGET: Final = "Attrition"
+POSITIVE_LABEL: Final = "Yes"
+NEGATIVE_LABEL: Final = "No"
+TARGET_LABELS: Final = (NEGATIVE_LABEL, POSITIVE_LABEL)
+
+IDENTIFIER: Final = "EmployeeNumber"
+IDENTIFIER_RANGE: Final = (1, 2_147_483_647)
+
+# Constant in the source data: carry no information, dropped at ingest.
+CONSTANT_COLUMNS: Final[dict[str, int | str]] = {
+    "EmployeeCount": 1,
+    "Over18": "Y",
+    "StandardHours": 80,
+}
+
+# Kept for fairness audits; not model features unless a setting includes them.
+PROTECTED_ATTRIBUTES: Final = ("Gender", "Age", "MaritalStatus")
+
+
+@dataclass(frozen=True, slots=True)
+class NumericFeature:
+    """An integer-valued column with inclusive bounds."""
+
+    name: str
+    low: int
+    high: int
+    description: str
+    ordinal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CategoricalFeature:
+    """A column whose values come from a fixed set of exact strings."""
+
+    name: str
+    categories: tuple[str, ...]
+    description: str
+
+
+Feature = NumericFeature | CategoricalFeature
+
+CATEGORICAL_FEATURES: Final[tuple[CategoricalFeature, ...]] = (
+    CategoricalFeature(
+        "BusinessTravel",
+        ("Non-Travel", "Travel_Rarely", "Travel_Frequently"),
+        "How often the employee travels for work",
+    ),
+    CategoricalFeature(
+        "Department",
+        ("Human Resources", "Research & Development", "Sales"),
+        "Department",
+    ),
+    CategoricalFeature(
+        "EducationField",
+        (
+            "Human Resources",
+            "Life Sciences",
+            "Marketing",
+            "Medical",
+            "Other",
+            "Technical Degree",
+        ),
+        "Field of education",
+    ),
+    CategoricalFeature("Gender", ("Female", "Male"), "Gender (protected attribute)"),
+    CategoricalFeature(
+        "JobRole",
+        (
+            "Healthcare Representative",
+            "Human Resources",
+            "Laboratory Technician",
+            "Manager",
+            "Manufacturing Director",
+            "Research Director",
+            "Research Scientist",
+            "Sales Executive",
+            "Sales Representative",
+        ),
+        "Job role",
+    ),
+    CategoricalFeature(
+        "MaritalStatus",
+        ("Divorced", "Married", "Single"),
+        "Marital status (protected attribute)",
+    ),
+    CategoricalFeature("OverTime", ("No", "Yes"), "Works overtime"),
+)
+
+NUMERIC_FEATURES: Final[tuple[NumericFeature, ...]] = (
+    NumericFeature("Age", 18, 80, "Age in years (protected attribute)"),
+    NumericFeature("DailyRate", 0, 10_000, "Daily rate"),
+    NumericFeature("DistanceFromHome", 0, 500, "Distance from home (km)"),
+    NumericFeature("Education", 1, 5, "1 Below College .. 5 Doctor", ordinal=True),
+    NumericFeature("EnvironmentSatisfaction", 1, 4, "1 Low .. 4 Very High", ordinal=True),
+    NumericFeature("HourlyRate", 0, 1_000, "Hourly rate"),
+    NumericFeature("JobInvolvement", 1, 4, "1 Low .. 4 Very High", ordinal=True),
+    NumericFeature("JobLevel", 1, 5, "Job level, 1 (entry) .. 5 (executive)", ordinal=True),
+    NumericFeature("JobSatisfaction", 1, 4, "1 Low .. 4 Very High", ordinal=True),
+    NumericFeature("MonthlyIncome", 0, 1_000_000, "Monthly income"),
+    NumericFeature("MonthlyRate", 0, 1_000_000, "Monthly rate"),
+    NumericFeature("NumCompaniesWorked", 0, 50, "Number of previous employers"),
+    NumericFeature("PercentSalaryHike", 0, 100, "Last salary increase (%)"),
+    NumericFeature("PerformanceRating", 1, 4, "1 Low .. 4 Outstanding", ordinal=True),
+    NumericFeature("RelationshipSatisfaction", 1, 4, "1 Low .. 4 Very High", ordinal=True),
+    NumericFeature("StockOptionLevel", 0, 3, "Stock option level", ordinal=True),
+    NumericFeature("TotalWorkingYears", 0, 60, "Total years of work experience"),
+    NumericFeature("TrainingTimesLastYear", 0, 50, "Trainings attended last year"),
+    NumericFeature("WorkLifeBalance", 1, 4, "1 Bad .. 4 Best", ordinal=True),
+    NumericFeature("YearsAtCompany", 0, 60, "Years at the company"),
+    NumericFeature("YearsInCurrentRole", 0, 60, "Years in the current role"),
+    NumericFeature("YearsSinceLastPromotion", 0, 60, "Years since the last promotion"),
+    NumericFeature("YearsWithCurrManager", 0, 60, "Years with the current manager"),
+)
+
+_ALL_FEATURES: tuple[Feature, ...] = (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES)
+FEATURES: Final[dict[str, Feature]] = {
+    f.name: f for f in sorted(_ALL_FEATURES, key=lambda f: f.name)
+}
+FEATURE_NAMES: Final = tuple(FEATURES)
+CATEGORICAL_NAMES: Final = tuple(f.name for f in CATEGORICAL_FEATURES)
+NUMERIC_NAMES: Final = tuple(f.name for f in NUMERIC_FEATURES)
+
+# Cross-field sanity rules: (smaller, larger) means smaller <= larger must hold.
+TENURE_ORDER: Final = (
+    ("YearsAtCompany", "TotalWorkingYears"),
+    ("YearsInCurrentRole", "YearsAtCompany"),
+    ("YearsSinceLastPromotion", "YearsAtCompany"),
+    ("YearsWithCurrManager", "YearsAtCompany"),
+)
+
+# The column order of the IBM file; synthetic files are written in this order.
+RAW_COLUMNS: Final = (
+    "Age",
+    "Attrition",
+    "BusinessTravel",
+    "DailyRate",
+    "Department",
+    "DistanceFromHome",
+    "Education",
+    "EducationField",
+    "EmployeeCount",
+    "EmployeeNumber",
+    "EnvironmentSatisfaction",
+    "Gender",
+    "HourlyRate",
+    "JobInvolvement",
+    "JobLevel",
+    "JobRole",
+    "JobSatisfaction",
+    "MaritalStatus",
+    "MonthlyIncome",
+    "MonthlyRate",
+    "NumCompaniesWorked",
+    "Over18",
+    "OverTime",
+    "PercentSalaryHike",
+    "PerformanceRating",
+    "RelationshipSatisfaction",
+    "StandardHours",
+    "StockOptionLevel",
+    "TotalWorkingYears",
+    "TrainingTimesLastYear",
+    "WorkLifeBalance",
+    "YearsAtCompany",
+    "YearsInCurrentRole",
+    "YearsSinceLastPromotion",
+    "YearsWithCurrManager",
+)
+
+# A file must carry the identifier and every feature; the target and the constant
+# columns are optional (a scoring file has no target).
+REQUIRED_COLUMNS: Final = (IDENTIFIER, *FEATURE_NAMES)
+OPTIONAL_COLUMNS: Final = (TARGET, *CONSTANT_COLUMNS)
+
+
+def model_feature_names(*, include_protected: bool = False) -> tuple[str, ...]:
+    """The input columns a model sees: every feature, protected ones only on request."""
+    if include_protected:
+        return FEATURE_NAMES
+    return tuple(name for name in FEATURE_NAMES if name not in PROTECTED_ATTRIBUTES)
+
+
+def allowed_values(name: str) -> str:
+    """Human-readable description of what a column accepts, for error messages."""
+    feature = FEATURES[name]
+    if isinstance(feature, CategoricalFeature):
+        return "one of " + ", ".join(repr(c) for c in feature.categories)
+    return f"an integer from {feature.low} to {feature.high}"

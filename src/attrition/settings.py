@@ -1,0 +1,95 @@
+"""Runtime configuration from the environment (prefix ``ATTRITION_``) and ``.env``.
+
+Embedded defaults put every piece of local state under ``var/`` so one laptop needs no
+services. Secrets are ``SecretStr`` and never logged.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All settings; each field maps to ``ATTRITION_<FIELD_NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ATTRITION_", env_file=".env", extra="ignore", protected_namespaces=()
+    )
+
+    # --- shared -------------------------------------------------------------------
+    var_dir: Path = Path("var")
+    database_url: str = "sqlite:///var/attrition.db"
+    mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"
+    mlflow_artifact_root: str = "var/mlartifacts"
+    model_name: str = "attrition-classifier"
+    experiment_name: str = "attrition-training"
+    redis_url: str | None = None
+    pseudonym_key: SecretStr | None = None
+    api_url: str = "http://127.0.0.1:8000"
+    api_key: SecretStr | None = None
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=5, ge=1)
+
+    # --- data ---------------------------------------------------------------------
+    synthetic_rows: int = Field(default=1470, ge=10)
+    synthetic_attrition_rate: float = Field(default=0.16, gt=0, lt=1)
+    seed: int = 42
+
+    # --- training -----------------------------------------------------------------
+    include_protected: bool = False
+    n_trials: int = Field(default=40, ge=1)
+    trial_timeout_s: float | None = Field(default=180.0, gt=0)
+    optuna_storage: str | None = None  # default: SQLite file under var/
+    cv_folds: int = Field(default=5, ge=2)
+    cv_repeats: int = Field(default=2, ge=1)
+    holdout_fraction: float = Field(default=0.2, gt=0, lt=0.5)
+    threshold_policy: str = "f2"  # "f2" or "cost"
+    cost_missed_leaver: float = Field(default=5.0, gt=0)
+    cost_intervention: float = Field(default=1.0, gt=0)
+    gate_config: Path = Path("configs/gate.yaml")
+
+    # --- serving ------------------------------------------------------------------
+    max_batch_rows: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    model_poll_seconds: float = Field(default=30.0, ge=0)
+    cors_origins: list[str] = []
+    prediction_retention_days: int = Field(default=365, ge=1)
+
+    # --- monitoring ---------------------------------------------------------------
+    monitoring_config: Path = Path("configs/monitoring.yaml")
+    alert_webhook_url: str | None = None
+    github_token: SecretStr | None = None
+    github_repository: str | None = None
+    github_api_url: str = "https://api.github.com"
+    retrain_cooldown_hours: float = Field(default=24.0, ge=0)
+
+    @property
+    def optuna_storage_url(self) -> str:
+        """Where Optuna keeps studies: the setting, or a SQLite file under ``var/``."""
+        return self.optuna_storage or f"sqlite:///{self.var_dir / 'optuna.db'}"
+
+    def pseudonym_secret(self) -> bytes:
+        """The HMAC key for pseudonyms: the setting, else a key kept under ``var/``.
+
+        The generated key is created on first use (never at import) and reused after.
+        """
+        if self.pseudonym_key is not None:
+            return self.pseudonym_key.get_secret_value().encode()
+        key_file = self.var_dir / "pseudonym.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
