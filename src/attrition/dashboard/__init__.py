@@ -1,0 +1,1 @@
+"""Streamlit dashboard that talks only to the API."""

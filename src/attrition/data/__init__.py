@@ -1,0 +1,1 @@
+"""Data pipeline: synthetic workforces, validation, ingest, loading."""

@@ -1,0 +1,1 @@
+"""Monitoring: drift and performance detection, reports, alerts, retraining."""

@@ -1,0 +1,1 @@
+"""Prediction service: FastAPI app, auth, rate limits, fast inference, prediction log."""

@@ -1,0 +1,1 @@
+"""Training pipeline: features, search, fit, evaluate, fairness, explanations."""
