@@ -1,0 +1,45 @@
+"""Every command of DESIGN.md is registered, documented, and fails usage errors with exit 2."""
+
+import pytest
+from typer.testing import CliRunner
+
+from attrition.cli import app
+
+COMMANDS = [
+    ["quickstart"],
+    ["up"],
+    ["db", "upgrade"],
+    ["data", "generate"],
+    ["data", "ingest"],
+    ["train"],
+    ["predict"],
+    ["promote"],
+    ["rollback"],
+    ["monitor"],
+    ["serve"],
+    ["ui"],
+    ["keys", "create"],
+    ["erase"],
+    ["maintenance", "prune"],
+    ["maintenance", "backup"],
+    ["maintenance", "restore"],
+]
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["no-such-command"])
+    assert result.exit_code == 2
+
+
+def test_db_upgrade_json_reports_revision() -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--json"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith('{"revision": "0')
