@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from attrition.cli import admin, data, db, models, monitor, quickstart, serve
+from attrition.cli import admin, data, db, maintenance, models, monitor, quickstart, serve
 from attrition.cli._common import err_console
 from attrition.errors import AttritionError
 
@@ -19,7 +19,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
 app.add_typer(admin.keys_app, name="keys")
-app.add_typer(admin.maintenance_app, name="maintenance")
+app.add_typer(maintenance.app, name="maintenance")
 for module in (quickstart, models, serve, monitor, admin):
     module.register(app)
 

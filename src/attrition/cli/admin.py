@@ -1,15 +1,12 @@
-"""`attrition keys`, `erase`, `maintenance`: administration."""
+"""`attrition keys`, `erase`: administration."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import typer
 
 from attrition.cli._common import JsonOption, not_available
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
-maintenance_app = typer.Typer(help="Retention, backup and restore.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -33,21 +30,3 @@ def erase(
 ) -> None:
     """Delete a person's rows and prediction logs, keeping a tombstone."""
     not_available("erase", "serving issue")
-
-
-@maintenance_app.command()
-def prune(as_json: bool = JsonOption) -> None:
-    """Prune MLflow runs and prediction logs past their retention."""
-    not_available("maintenance prune", "deployment issue")
-
-
-@maintenance_app.command()
-def backup(out: Path = typer.Option(..., "--out"), as_json: bool = JsonOption) -> None:
-    """Back up the database and the registry."""
-    not_available("maintenance backup", "deployment issue")
-
-
-@maintenance_app.command()
-def restore(src: Path = typer.Argument(...), as_json: bool = JsonOption) -> None:
-    """Restore a backup."""
-    not_available("maintenance restore", "deployment issue")
