@@ -30,8 +30,8 @@ class EffectThresholds(_Strict):
     """Minimum effect sizes: a feature is flagged only when its effect reaches these."""
 
     numeric: float = Field(default=0.1, ge=0, description="Wasserstein distance / reference std")
-    discrete: float = Field(default=0.1, ge=0, le=1, description="Jensen-Shannon distance")
-    categorical: float = Field(default=0.1, ge=0, le=1, description="Jensen-Shannon distance")
+    discrete: float = Field(default=0.05, ge=0, le=1, description="Jensen-Shannon distance")
+    categorical: float = Field(default=0.05, ge=0, le=1, description="Jensen-Shannon distance")
 
 
 class DriftConfig(_Strict):

@@ -343,8 +343,12 @@ def encode_categories(
 ) -> tuple[IntArray, int, dict[str, int]]:
     """Codes per row (index into ``categories``; -1 missing, -2 unseen), missing count, unseen.
 
-    One dictionary lookup per row; only the rows that miss the lookup are inspected further.
+    Strings cost one dictionary lookup per row; only rows that miss the lookup are inspected
+    further. An integer array is taken as codes already (-1 = missing), e.g. from
+    ``pandas.Categorical(..., categories=spec.categories).codes``.
     """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return _checked_codes(values, len(categories))
     lookup = {c: i for i, c in enumerate(categories)}
     items = values.tolist() if isinstance(values, np.ndarray) else list(values)
     codes = np.fromiter((lookup.get(v, -1) for v in items), dtype=np.int64, count=len(items))
@@ -359,6 +363,16 @@ def encode_categories(
         label = str(value)[:MAX_LABEL_CHARS]
         unseen[label] = unseen.get(label, 0) + 1
     return codes, missing, unseen
+
+
+def _checked_codes(values: npt.NDArray[Any], levels: int) -> tuple[IntArray, int, dict[str, int]]:
+    codes = values.astype(np.int64, copy=False)
+    if codes.size and (codes.min() < -1 or codes.max() >= levels):
+        raise AttritionError(
+            f"categorical codes must be from -1 (missing) to {levels - 1}, "
+            f"got {codes.min()}..{codes.max()}"
+        )
+    return codes, int(np.count_nonzero(codes == -1)), {}
 
 
 def _format_number(value: float) -> str:

@@ -1,0 +1,313 @@
+"""The drift engine on synthetic arrays: statistics against scipy, verdict rules, edge cases."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from attrition.errors import AttritionError
+from attrition.monitoring.config import DriftConfig
+from attrition.monitoring.drift import (
+    FeatureSpec,
+    adjust_pvalues,
+    build_reference,
+    chi2_statistic,
+    columns_from_frame,
+    compare,
+    detect_drift,
+    ecdf,
+    encode_categories,
+    feature_specs,
+    jensen_shannon,
+    ks_and_wasserstein,
+    ks_pvalues,
+    pool_sparse_cells,
+)
+
+CONFIG = DriftConfig()
+NUM = FeatureSpec("x", categorical=False)
+CAT = FeatureSpec("c", categorical=True, categories=("a", "b", "c"))
+ORD = FeatureSpec("s", categorical=False, ordinal=True)
+
+
+def _rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def _one(result_features: tuple[object, ...], name: str) -> object:
+    return next(f for f in result_features if f.name == name)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ statistics vs scipy
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_ks_and_wasserstein_match_scipy(tied: bool) -> None:
+    rng = _rng(1)
+    a = rng.normal(0, 1, 700)
+    b = rng.normal(0.3, 1.2, 450)
+    if tied:
+        a, b = np.round(a * 2), np.round(b * 2)
+    d, w = ks_and_wasserstein(ecdf(a), ecdf(b))
+    assert d == pytest.approx(stats.ks_2samp(a, b).statistic, abs=1e-12)
+    assert w == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
+
+
+def test_ks_pvalues_match_scipy_asymptotic() -> None:
+    rng = _rng(2)
+    pairs = [
+        (rng.normal(0, 1, n), rng.normal(s, 1, m))
+        for n, m, s in [(500, 300, 0.1), (2000, 900, 0.05), (80, 60, 0.8)]
+    ]
+    statistics = np.array([ks_and_wasserstein(ecdf(a), ecdf(b))[0] for a, b in pairs])
+    ours = ks_pvalues(
+        statistics, np.array([a.size for a, _ in pairs]), np.array([b.size for _, b in pairs])
+    )
+    theirs = [stats.ks_2samp(a, b, method="asymp").pvalue for a, b in pairs]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_chi2_matches_scipy_when_no_cell_is_sparse() -> None:
+    ref = np.array([120.0, 300.0, 80.0])
+    cur = np.array([60.0, 100.0, 70.0])
+    statistic, dof = chi2_statistic(ref, cur)
+    expected = stats.chi2_contingency(np.vstack([ref, cur]), correction=False)
+    assert statistic == pytest.approx(expected.statistic)
+    assert dof == expected.dof == 2
+
+
+def test_sparse_cells_are_pooled_until_expected_counts_reach_five() -> None:
+    ref = np.array([500.0, 400.0, 3.0, 2.0, 0.0])
+    cur = np.array([50.0, 45.0, 1.0, 0.0, 0.0])
+    pooled_ref, pooled_cur = pool_sparse_cells(ref, cur)
+    table = np.vstack([pooled_ref, pooled_cur])
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+    assert expected.min() >= 5
+    assert table.sum() == ref.sum() + cur.sum()
+
+
+def test_jensen_shannon_matches_scipy_base_two() -> None:
+    p = np.array([10.0, 0.0, 30.0, 60.0])
+    q = np.array([25.0, 5.0, 30.0, 40.0])
+    assert jensen_shannon(p, q) == pytest.approx(jensenshannon(p, q, base=2))
+    assert jensen_shannon(p, p) == pytest.approx(0.0, abs=1e-9)
+    assert jensen_shannon(np.array([1.0, 0.0]), np.array([0.0, 1.0])) == pytest.approx(1.0)
+
+
+def test_holm_and_benjamini_hochberg_adjustments() -> None:
+    p = np.array([0.01, 0.04, np.nan, 0.03, 0.005])
+    holm = adjust_pvalues(p, "holm")
+    np.testing.assert_allclose(holm[[4, 0, 3, 1]], [0.02, 0.03, 0.06, 0.06])
+    assert np.isnan(holm[2])
+    bh = adjust_pvalues(p, "benjamini-hochberg")
+    np.testing.assert_allclose(bh[[4, 0, 3, 1]], [0.02, 0.02, 0.04, 0.04])
+    np.testing.assert_allclose(adjust_pvalues(p, "bonferroni")[[0, 1]], [0.04, 0.16])
+    with pytest.raises(AttritionError, match="holm"):
+        adjust_pvalues(p, "sidak")
+
+
+# ------------------------------------------------------------------ verdict rules
+
+
+def test_numeric_shift_is_flagged_and_same_distribution_is_not() -> None:
+    rng = _rng(3)
+    ref = {"x": rng.normal(50, 10, 2000)}
+    same = compare(ref, {"x": rng.normal(50, 10, 1500)}, [NUM], CONFIG)
+    shifted = compare(ref, {"x": rng.normal(54, 10, 1500)}, [NUM], CONFIG)
+    assert same.drifted_features == () and not same.any_drift
+    assert shifted.drifted_features == ("x",)
+    feature = shifted.features[0]
+    assert feature.kind == "numeric" and feature.test == "ks"
+    assert feature.effect == pytest.approx(0.4, abs=0.1)
+    assert feature.reasons == ("distribution",)
+
+
+def test_huge_samples_do_not_flag_trivial_differences() -> None:
+    rng = _rng(4)
+    ref = {"x": rng.normal(0, 1, 200_000)}
+    result = compare(ref, {"x": rng.normal(0.04, 1, 200_000)}, [NUM], CONFIG)
+    feature = result.features[0]
+    assert feature.p_adjusted is not None and feature.p_adjusted < 1e-10  # significant...
+    assert feature.effect is not None and feature.effect < CONFIG.min_effect.numeric
+    assert not feature.drifted  # ...but trivial
+
+
+def test_small_samples_need_significance_not_just_a_large_effect() -> None:
+    rng = _rng(5)
+    ref = {"x": rng.normal(0, 1, 35)}
+    result = compare(ref, {"x": rng.normal(0.15, 1, 35)}, [NUM], CONFIG)
+    feature = result.features[0]
+    assert feature.effect is not None and feature.effect > CONFIG.min_effect.numeric
+    assert not feature.drifted
+
+
+def test_ordinal_and_low_cardinality_integers_are_compared_as_levels() -> None:
+    rng = _rng(6)
+    low = FeatureSpec("few", categorical=False)
+    ref = {
+        "s": rng.choice([1, 2, 3, 4], 3000, p=[0.1, 0.2, 0.4, 0.3]),
+        "few": rng.integers(0, 4, 3000),
+    }
+    cur = {
+        "s": rng.choice([1, 2, 3, 4], 3000, p=[0.2, 0.3, 0.3, 0.2]),
+        "few": rng.integers(0, 4, 3000),
+    }
+    result = compare(ref, cur, [ORD, low], CONFIG)
+    kinds = {f.name: (f.kind, f.test, f.effect_name) for f in result.features}
+    assert kinds["s"] == ("discrete", "chi2", "jensen_shannon")
+    assert kinds["few"] == ("discrete", "chi2", "jensen_shannon")
+    assert result.drifted_features == ("s",)
+    shown = _one(result.features, "s")
+    assert shown.reference.labels == ("1", "2", "3", "4")  # type: ignore[attr-defined]
+
+
+def test_discrete_value_never_seen_in_the_reference_is_reported() -> None:
+    rng = _rng(7)
+    ref = {"s": rng.choice([3, 4], 2000, p=[0.8, 0.2])}
+    values = rng.choice([3, 4], 2000, p=[0.8, 0.2])
+    values[:200] = 1
+    result = compare(ref, {"s": values}, [ORD], CONFIG)
+    feature = result.features[0]
+    assert feature.unseen == {"1": 200}
+    assert feature.unseen_rate == pytest.approx(0.1)
+    assert set(feature.reasons) == {"distribution", "unseen"}
+
+
+def test_categorical_shift_unseen_and_missing() -> None:
+    rng = _rng(8)
+    ref = {"c": rng.choice(["a", "b", "c"], 3000, p=[0.5, 0.3, 0.2]).astype(object)}
+    cur_values = rng.choice(["a", "b", "c"], 3000, p=[0.5, 0.3, 0.2]).astype(object)
+    cur_values[:6] = "zz"
+    cur_values[6:16] = None
+    cur_values[16:21] = ""
+    cur_values[21:26] = np.nan
+    feature = compare(ref, {"c": cur_values}, [CAT], CONFIG).features[0]
+    assert feature.unseen == {"zz": 6}
+    assert feature.missing_rate_current == pytest.approx(20 / 3000, abs=1e-6)
+    assert feature.missing_rate_reference == 0.0
+    assert not feature.drifted  # 0.2% unseen, 0.7% missing: reported, under the tolerances
+    cur_values[:90] = "zz"  # 3% of rows in a category the model never saw
+    feature = compare(ref, {"c": cur_values}, [CAT], CONFIG).features[0]
+    assert feature.reasons == ("distribution",) and feature.unseen == {"zz": 90}
+    shifted = rng.choice(["a", "b", "c"], 3000, p=[0.3, 0.3, 0.4]).astype(object)
+    shifted[:600] = None
+    flagged = compare(ref, {"c": shifted}, [CAT], CONFIG).features[0]
+    assert set(flagged.reasons) == {"distribution", "missing"}
+
+
+def test_integer_codes_give_the_same_result_as_strings() -> None:
+    rng = _rng(9)
+    ref = rng.choice(["a", "b", "c"], 1000).astype(object)
+    cur = rng.choice(["a", "b", "c"], 800, p=[0.2, 0.3, 0.5]).astype(object)
+    codes = {v: i for i, v in enumerate(CAT.categories)}
+    by_string = compare({"c": ref}, {"c": cur}, [CAT], CONFIG)
+    by_code = compare(
+        {"c": np.array([codes[v] for v in ref])},
+        {"c": np.array([codes[v] for v in cur])},
+        [CAT],
+        CONFIG,
+    )
+    assert by_string.to_dict() == by_code.to_dict()
+    with pytest.raises(AttritionError, match="codes must be from -1"):
+        encode_categories(np.array([0, 3]), CAT.categories)
+
+
+def test_dataset_drift_uses_the_configured_share() -> None:
+    rng = _rng(10)
+    specs = [FeatureSpec(f"x{i}", categorical=False) for i in range(4)]
+    ref = {s.name: rng.normal(0, 1, 1000) for s in specs}
+    cur = {s.name: rng.normal(0, 1, 1000) for s in specs}
+    cur["x0"] = rng.normal(1, 1, 1000)
+    result = compare(ref, cur, specs, CONFIG)
+    assert result.drifted_features == ("x0",)
+    assert result.drift_share == 0.25 and not result.dataset_drift
+    result = compare(ref, cur, specs, DriftConfig(drift_share=0.25))
+    assert result.dataset_drift
+    assert result.features[0].name == "x0"  # drifted first
+
+
+def test_prediction_drift_on_scores() -> None:
+    rng = _rng(11)
+    columns = {"x": rng.normal(0, 1, 1000)}
+    ref_scores = rng.beta(2, 8, 1000)
+    profile = build_reference(columns, [NUM], CONFIG, scores=ref_scores)
+    steady = detect_drift(profile, columns, CONFIG, scores=rng.beta(2, 8, 1000))
+    moved = detect_drift(profile, columns, CONFIG, scores=rng.beta(4, 6, 1000))
+    assert not steady.prediction_drift
+    assert moved.prediction_drift and moved.any_drift and moved.drifted_features == ()
+    assert detect_drift(profile, columns, CONFIG).prediction is None
+
+
+def test_result_is_json_ready_with_plot_summaries() -> None:
+    rng = _rng(12)
+    ref = {"x": rng.normal(0, 1, 500), "c": rng.choice(["a", "b"], 500).astype(object)}
+    cur = {
+        "x": np.concatenate([rng.normal(1, 1, 480), [np.nan] * 20]),
+        "c": rng.choice(["a", "c"], 500).astype(object),
+    }
+    data = json.loads(compare(ref, cur, [NUM, CAT], CONFIG).to_json())
+    numeric = next(f for f in data["features"] if f["name"] == "x")
+    assert len(numeric["reference"]["edges"]) == len(numeric["reference"]["proportions"]) + 1
+    assert sum(numeric["current"]["proportions"]) == pytest.approx(1.0, abs=1e-5)
+    assert {"mean", "std", "p50"} <= set(numeric["current"]["stats"])
+    categorical = next(f for f in data["features"] if f["name"] == "c")
+    assert categorical["reference"]["labels"] == ["a", "b", "c"]
+    assert categorical["unseen"] == {}  # "c" is a known category, just absent from the reference
+    assert data["n_features"] == 2
+    assert set(data["drifted_features"]) == {"x", "c"}
+    assert numeric["missing_rate_current"] == pytest.approx(0.04)
+    for feature in data["features"]:
+        for key in ("kind", "statistic", "p_value", "p_adjusted", "effect", "threshold", "drifted"):
+            assert key in feature
+
+
+def test_untested_feature_has_null_statistics() -> None:
+    rng = _rng(13)
+    ref = {"x": rng.normal(0, 1, 200)}
+    cur = {"x": np.concatenate([rng.normal(0, 1, 10), [np.nan] * 190])}
+    feature = compare(ref, cur, [NUM], CONFIG).features[0]
+    assert feature.p_value is None and feature.statistic is None
+    assert feature.reasons == ("missing",)
+
+
+# ------------------------------------------------------------------ inputs and errors
+
+
+def test_feature_specs_follow_the_schema() -> None:
+    specs = {s.name: s for s in feature_specs()}
+    assert len(specs) == 30
+    assert specs["OverTime"].categorical and specs["OverTime"].categories == ("No", "Yes")
+    assert specs["JobSatisfaction"].ordinal and not specs["MonthlyIncome"].ordinal
+    with pytest.raises(AttritionError, match="unknown feature"):
+        feature_specs(["Salary"])
+
+
+def test_user_errors_name_the_problem() -> None:
+    ref = {"x": np.arange(100.0)}
+    with pytest.raises(AttritionError, match="lacks column"):
+        compare(ref, {"y": np.arange(100.0)}, [NUM], CONFIG)
+    with pytest.raises(AttritionError, match="at least 30"):
+        compare(ref, {"x": np.arange(5.0)}, [NUM], CONFIG)
+    with pytest.raises(AttritionError, match="must hold numbers"):
+        compare(ref, {"x": np.array(["a"] * 100, dtype=object)}, [NUM], CONFIG)
+    with pytest.raises(AttritionError, match="different lengths"):
+        compare(
+            {"x": np.arange(100.0), "c": np.array(["a"] * 99, dtype=object)},
+            ref,
+            [NUM, CAT],
+            CONFIG,
+        )
+
+
+def test_columns_from_frame_reads_numbers_and_strings() -> None:
+    frame = pd.DataFrame({"x": [1, None, 3], "c": ["a", None, "b"]})
+    columns = columns_from_frame(frame, [NUM, CAT])
+    assert np.isnan(columns["x"][1]) and columns["x"].dtype == np.float64
+    assert columns["c"].tolist() == ["a", None, "b"]
+    with pytest.raises(AttritionError, match="must hold numbers"):
+        columns_from_frame(pd.DataFrame({"x": ["a"], "c": ["a"]}), [NUM, CAT])
