@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     prediction_retention_days: int = Field(default=365, ge=1)
 
+    # --- maintenance --------------------------------------------------------------
+    mlflow_retention_days: int = Field(default=90, ge=1)
+
     # --- monitoring ---------------------------------------------------------------
     monitoring_config: Path = Path("configs/monitoring.yaml")
     alert_webhook_url: str | None = None

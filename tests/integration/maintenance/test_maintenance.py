@@ -1,0 +1,129 @@
+"""Retention, backup and restore against real databases and a real MLflow store."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+from sklearn.linear_model import LogisticRegression
+from sqlalchemy import func, select
+
+from attrition import maintenance
+from attrition.db.engine import session_scope
+from attrition.db.migrate import upgrade
+from attrition.db.models import AuditEvent, Outcome, PredictionLog
+from attrition.errors import AttritionError
+from attrition.settings import get_settings
+
+pytestmark = pytest.mark.integration
+MODEL = "maintenance-test-model"
+
+
+def _log(created_at: datetime, n: int) -> PredictionLog:
+    return PredictionLog(
+        prediction_id=f"p-{n}",
+        request_id=f"r-{n}",
+        employee_key="k" * 64,
+        model_name=MODEL,
+        model_version="1",
+        probability=0.3,
+        at_risk=False,
+        threshold=0.4,
+        features={"Age": 30},
+        client="key1",
+        created_at=created_at,
+    )
+
+
+def _seed_database(url: str) -> None:
+    upgrade(url)
+    now = datetime.now(UTC)
+    with session_scope(url) as session:
+        session.add_all([_log(now - timedelta(days=400), 1), _log(now, 2)])
+        session.add(Outcome(employee_key="k" * 64, left=True, outcome_date=date(2026, 5, 1)))
+
+
+def _count(url: str, model: type) -> int:
+    with session_scope(url) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _register_versions(tracking_uri: str, count: int) -> MlflowClient:
+    mlflow.set_tracking_uri(tracking_uri)
+    model = LogisticRegression().fit(np.array([[0.0], [1.0]]), [0, 1])
+    for _ in range(count):
+        with mlflow.start_run():
+            mlflow.sklearn.log_model(
+                model, name="model", registered_model_name=MODEL, pip_requirements=[]
+            )
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def test_prune_deletes_only_logs_past_retention(database_url: str) -> None:
+    _seed_database(database_url)
+    cutoff = datetime.now(UTC) - timedelta(days=365)
+    assert maintenance.prune_prediction_logs(database_url, cutoff) == 1
+    assert _count(database_url, PredictionLog) == 1
+    assert _count(database_url, Outcome) == 1
+
+
+def test_prune_keeps_aliased_versions_and_their_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATTRITION_MODEL_NAME", MODEL)
+    get_settings.cache_clear()
+    settings = get_settings()
+    _seed_database(settings.database_url)
+    client = _register_versions(settings.mlflow_tracking_uri, 3)
+    client.set_registered_model_alias(MODEL, "champion", "2")
+    champion_run = client.get_model_version(MODEL, "2").run_id
+
+    result = maintenance.prune(settings, now=datetime.now(UTC) + timedelta(days=120))
+
+    assert result.prediction_logs_deleted == 1
+    assert sorted(result.model_versions_deleted) == ["1", "3"]
+    assert [str(v.version) for v in client.search_model_versions(f"name='{MODEL}'")] == ["2"]
+    assert client.get_run(champion_run).info.lifecycle_stage == "active"
+    assert result.runs_deleted == 2
+    with session_scope(settings.database_url) as session:
+        actions = session.scalars(select(AuditEvent.action)).all()
+    assert "maintenance.prune" in actions
+
+
+def test_backup_restores_into_an_empty_database(
+    database_url: str, postgres_url: str, tmp_path: Path
+) -> None:
+    _seed_database(database_url)
+    settings = get_settings()
+    _register_versions(settings.mlflow_tracking_uri, 1)
+    manifest = maintenance.backup(settings, tmp_path / "backup")
+    assert manifest["tables"]["prediction_log"] == 2
+    assert manifest["mlflow"]["mode"] == "embedded"
+
+    target = postgres_url if database_url.startswith("sqlite") else f"sqlite:///{tmp_path}/r.db"
+    upgrade(target)
+    restored_settings = settings.model_copy(update={"database_url": target})
+    counts = maintenance.restore(restored_settings, tmp_path / "backup")
+    assert counts["prediction_log"] == 2 and counts["outcome"] == 1
+    with session_scope(target) as session:
+        logs = session.scalars(select(PredictionLog).order_by(PredictionLog.id)).all()
+        session.add(_log(datetime.now(UTC), 3))  # ids continue after the restored ones
+    assert logs[0].created_at.tzinfo is not None
+    assert _count(target, PredictionLog) == 3
+
+    with pytest.raises(AttritionError, match="already holds data"):
+        maintenance.restore(restored_settings, tmp_path / "backup")
+    assert maintenance.restore(restored_settings, tmp_path / "backup", force=True)["outcome"] == 1
+
+
+def test_backup_refuses_a_non_empty_folder_and_restore_a_non_backup(tmp_path: Path) -> None:
+    settings = get_settings()
+    upgrade(settings.database_url)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(AttritionError, match="not empty"):
+        maintenance.backup(settings, tmp_path / "full")
+    with pytest.raises(AttritionError, match="not an attrition backup"):
+        maintenance.restore(settings, tmp_path)
