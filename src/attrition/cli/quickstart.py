@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
 
-from attrition.cli._common import JsonOption, not_available
+from attrition.cli._common import JsonOption, console, emit, err_console
+from attrition.quickstart import Step, run_quickstart
 
 
 def register(app: typer.Typer) -> None:
@@ -19,4 +24,28 @@ def quickstart(
     as_json: bool = JsonOption,
 ) -> None:
     """Migrate, load data, train, promote, and say how to open the API and dashboard."""
-    not_available("quickstart", "foundation issue, in progress")
+    progress = err_console if as_json else console  # keep stdout for the JSON line
+    result = run_quickstart(data, on_step=lambda step, outcome: _progress(progress, step, outcome))
+    emit(result, as_json, lambda: _render_next_steps(result))
+
+
+def _progress(out: Console, step: Step, outcome: dict[str, Any] | None) -> None:
+    if outcome is None:
+        out.print(f"[bold cyan]→[/] {escape(step.title)} ...")
+        return
+    seconds = outcome.get("seconds", 0.0)
+    summary = escape(str(outcome.get("summary", "done")))
+    out.print(f"[bold green]✓[/] [bold]{step.name}[/] ({seconds:.1f} s): {summary}")
+    for warning in outcome.get("warnings", []):
+        out.print(f"  [yellow]warning:[/] {escape(str(warning))}")
+
+
+def _render_next_steps(result: dict[str, Any]) -> None:
+    api, dashboard = result["api"], result["dashboard"]
+    lines = [
+        f"Database: {escape(result['database_url'])}",
+        f"API:       [bold]{api['command']}[/]  then open {api['url']}/docs",
+        f"Dashboard: [bold]{dashboard['command']}[/]  then open {dashboard['url']}",
+        "Both at once: [bold]attrition up[/]",
+    ]
+    console.print(Panel("\n".join(lines), title="Quickstart done", expand=False))
