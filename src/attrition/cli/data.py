@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from attrition.cli._common import JsonOption, not_available
+from attrition.cli._common import JsonOption, console, emit, not_available
+from attrition.data.ingest import IngestResult, ingest_file
 
 app = typer.Typer(help="Generate and ingest HR snapshots.", no_args_is_help=True)
 
@@ -33,6 +36,40 @@ def ingest(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Validate a snapshot; load valid rows, quarantine invalid rows with reasons."""
-    _ = date
-    not_available("data ingest", "foundation issue, in progress")
+    """Validate a snapshot; load valid rows, quarantine invalid rows with reasons.
+
+    Ingesting a file for a date that already holds a snapshot replaces that snapshot.
+    """
+    day = _parse_snapshot_date(snapshot_date)
+    result = ingest_file(file, day)
+    emit(result.as_dict(), as_json, lambda: _render_ingest(result))
+
+
+def _parse_snapshot_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date in the format YYYY-MM-DD (e.g. 2024-06-30)",
+            param_hint="--snapshot-date",
+        ) from None
+
+
+def _render_ingest(result: IngestResult) -> None:
+    console.print(
+        f"Snapshot [bold]{result.snapshot_date.isoformat()}[/] from {escape(result.source)}: "
+        f"{result.rows_read:,} rows read, [green]{result.rows_loaded:,} loaded[/], "
+        f"[yellow]{result.rows_quarantined:,} quarantined[/] (batch {result.batch_id})."
+    )
+    for warning in result.warnings:
+        console.print(f"[yellow]Warning:[/] {escape(warning)}")
+    if result.top_reasons:
+        table = Table(title="Top quarantine reasons")
+        table.add_column("field")
+        table.add_column("reason")
+        table.add_column("rows", justify="right")
+        for item in result.top_reasons:
+            table.add_row(escape(item["field"]), escape(item["reason"]), f"{item['rows']:,}")
+        console.print(table)
