@@ -1,0 +1,99 @@
+"""The FastAPI application factory: routes of DESIGN.md under ``/v1`` plus health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, ORJSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+
+from attrition.serving.logs import configure_logging
+from attrition.serving.middleware import ServingMiddleware
+from attrition.serving.model_service import ModelUnavailableError
+from attrition.serving.routes import build_router
+from attrition.serving.state import ServingState, build_state
+from attrition.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, json_logs: bool = False) -> FastAPI:
+    """A new app; the model is loaded and the log writer started when it starts up."""
+    settings = settings or get_settings()
+    if json_logs:
+        configure_logging(settings.log_level)
+    state = build_state(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _start(state)
+        try:
+            yield
+        finally:
+            await _stop(state)
+
+    app = FastAPI(
+        title="Attrition prediction API",
+        version="1",
+        description="Employee attrition risk scores with explanations; every prediction is logged.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.serving = state
+    app.include_router(build_router(settings))
+    app.add_exception_handler(RequestValidationError, _validation_handler(settings.max_batch_rows))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+        )
+    app.add_middleware(
+        ServingMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
+    )
+    return app
+
+
+async def _start(state: ServingState) -> None:
+    state.writer.start()
+    try:
+        await run_in_threadpool(state.models.load_initial)
+    except ModelUnavailableError as error:
+        logger.error("starting without a model (not ready): %s", error)
+    state.models.start_polling()
+
+
+async def _stop(state: ServingState) -> None:
+    state.models.stop()
+    await run_in_threadpool(state.writer.close)
+    await state.limiter.close()
+
+
+def _validation_handler(max_rows: int) -> Any:
+    async def handler(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        for item in error.errors():
+            if item.get("type") == "too_long" and tuple(item.get("loc", ()))[:2] == (
+                "body",
+                "employees",
+            ):
+                return ORJSONResponse(
+                    {"detail": f"batch too large: at most {max_rows} employees per request"},
+                    status_code=413,
+                )
+        return await request_validation_exception_handler(request, error)
+
+    return handler
+
+
+def serve_factory() -> FastAPI:
+    """Entry for uvicorn worker processes (``--factory``): JSON logs, settings from env."""
+    return create_app(json_logs=True)

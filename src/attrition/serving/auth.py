@@ -1,0 +1,178 @@
+"""API keys: random secrets with a public key id, stored only as keyed hashes.
+
+A key looks like ``atk_<key id>_<secret>``. The key id is public (it goes in logs and the
+audit trail); the database keeps ``HMAC-SHA256(server secret, key)`` and nothing else, so
+verification is one HMAC and a constant-time compare, not a slow password hash.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from attrition.db.engine import session_scope
+from attrition.db.models import ApiKey, AuditEvent
+from attrition.errors import AttritionError
+
+KEY_PREFIX = "atk"
+_KEY_RE = re.compile(r"^atk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+_HASH_LABEL = b"attrition/api-key-hash/v1"
+
+
+class Role(enum.IntEnum):
+    """Roles in increasing power: each one may do what the ones below it may."""
+
+    viewer = 1
+    predictor = 2
+    admin = 3
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        try:
+            return cls[value.strip().lower()]
+        except KeyError:
+            allowed = ", ".join(role.name for role in cls)
+            raise AttritionError(f"role: {value!r} is not allowed; use one of {allowed}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the public key id, the key's name and its role."""
+
+    key_id: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A freshly created key; ``secret`` is shown once and never stored."""
+
+    key_id: str
+    name: str
+    role: Role
+    secret: str
+
+
+def hashing_key(server_secret: bytes) -> bytes:
+    """The HMAC key for API keys, derived from the server secret (domain separated)."""
+    return hmac.new(server_secret, _HASH_LABEL, hashlib.sha256).digest()
+
+
+def hash_key(raw_key: str, hmac_key: bytes) -> str:
+    """The stored form of a key: hex HMAC-SHA256."""
+    return hmac.new(hmac_key, raw_key.encode(), hashlib.sha256).hexdigest()
+
+
+def split_key(raw_key: str) -> str | None:
+    """The key id of a well-formed key, else None."""
+    match = _KEY_RE.match(raw_key)
+    return match.group(1) if match else None
+
+
+def generate_key() -> tuple[str, str]:
+    """A new (key id, full key) pair: 64 bits of public id, 256 bits of secret."""
+    key_id = secrets.token_hex(8)
+    return key_id, f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+
+
+def create_key(name: str, role: str, *, database_url: str, server_secret: bytes) -> NewKey:
+    """Store a new key's hash and an audit event; return the key (the only time it is seen)."""
+    clean_name = name.strip()
+    if not clean_name or len(clean_name) > 255:
+        raise AttritionError("name: must be 1 to 255 characters")
+    parsed = Role.parse(role)
+    key_id, raw_key = generate_key()
+    with session_scope(database_url) as session:
+        session.add(
+            ApiKey(
+                key_id=key_id,
+                name=clean_name,
+                role=parsed.name,
+                key_hash=hash_key(raw_key, hashing_key(server_secret)),
+            )
+        )
+        session.add(
+            AuditEvent(
+                actor="cli",
+                action="api_key.create",
+                target=key_id,
+                details={"name": clean_name, "role": parsed.name},
+            )
+        )
+    return NewKey(key_id=key_id, name=clean_name, role=parsed, secret=raw_key)
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    name: str
+    role: Role
+    key_hash: str
+    revoked: bool
+
+
+class KeyStore:
+    """Verifies keys against the ``api_key`` table through a short-lived in-memory cache.
+
+    The cache keeps the request path free of database round-trips and keeps known keys
+    working while the database is briefly unreachable. Revocations take effect within
+    ``ttl_seconds``.
+    """
+
+    def __init__(self, database_url: str, server_secret: bytes, ttl_seconds: float = 10.0):
+        self._url = database_url
+        self._hmac_key = hashing_key(server_secret)
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, _Record | None]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, raw_key: str) -> tuple[bool, Principal | None]:
+        """(hit, principal) from the cache alone: hit False means look in the database."""
+        key_id = split_key(raw_key)
+        if key_id is None:
+            return True, None
+        entry = self._cache.get(key_id)
+        if entry is None or time.monotonic() - entry[0] > self._ttl:
+            return False, None
+        return True, self._check(raw_key, key_id, entry[1])
+
+    def verify(self, raw_key: str) -> Principal | None:
+        """The principal for a key, or None; may read the database (call off the event loop)."""
+        hit, principal = self.cached(raw_key)
+        if hit:
+            return principal
+        key_id = split_key(raw_key)
+        assert key_id is not None  # a malformed key is always a cache hit
+        record = self._load(key_id)
+        return self._check(raw_key, key_id, record)
+
+    def _check(self, raw_key: str, key_id: str, record: _Record | None) -> Principal | None:
+        expected = record.key_hash if record is not None else "0" * 64
+        matches = hmac.compare_digest(hash_key(raw_key, self._hmac_key), expected)
+        if record is None or record.revoked or not matches:
+            return None
+        return Principal(key_id=key_id, name=record.name, role=record.role)
+
+    def _load(self, key_id: str) -> _Record | None:
+        try:
+            with session_scope(self._url) as session:
+                row = session.scalars(select(ApiKey).where(ApiKey.key_id == key_id)).first()
+        except Exception:
+            stale = self._cache.get(key_id)
+            if stale is not None:  # database down: keep honouring a key we already know
+                return stale[1]
+            raise
+        record = None
+        if row is not None and row.role in Role.__members__:
+            record = _Record(row.name, Role[row.role], row.key_hash, row.revoked_at is not None)
+        with self._lock:
+            self._cache[key_id] = (time.monotonic(), record)
+        return record

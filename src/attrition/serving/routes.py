@@ -1,0 +1,402 @@
+"""Route handlers. Hot paths are ``async`` and never touch the database; other routes are
+plain functions that FastAPI runs in its thread pool."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, ORJSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from attrition.db.engine import session_scope
+from attrition.db.models import AuditEvent
+from attrition.privacy import pseudonymise
+from attrition.schema import IDENTIFIER_RANGE
+from attrition.serving import queries, schemas
+from attrition.serving.auth import Principal, Role
+from attrition.serving.logs import request_id_var
+from attrition.serving.metrics import exposition
+from attrition.serving.security import PROTECTED, error_responses, require
+from attrition.serving.state import ServingState
+from attrition.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+viewer = Depends(require(Role.viewer))
+predictor = Depends(require(Role.predictor))
+admin = Depends(require(Role.admin))
+
+
+def _state(request: Request) -> ServingState:
+    state: ServingState = request.app.state.serving
+    return state
+
+
+def _db(action: Callable[[], Any]) -> Any:
+    """Run a database action; an unreachable database becomes a 503, not a 500."""
+    try:
+        return action()
+    except HTTPException:
+        raise
+    except Exception as error:
+        logger.warning("database action failed: %s", type(error).__name__)
+        raise HTTPException(503, "database unavailable, try again shortly") from None
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter()
+    _health_routes(router)
+    _prediction_routes(router, settings)
+    _data_routes(router)
+    _monitoring_routes(router)
+    _admin_routes(router)
+    return router
+
+
+def _health_routes(router: APIRouter) -> None:
+    @router.get("/health/live", response_model=schemas.Live, tags=["health"])
+    async def live() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @router.get(
+        "/health/ready",
+        response_model=schemas.Ready,
+        tags=["health"],
+        responses={503: {"model": schemas.Ready, "description": "No model loaded"}},
+    )
+    async def ready(request: Request) -> ORJSONResponse:
+        """Model loaded (and from where), database reachable, rows waiting in the spool."""
+        state = _state(request)
+        served = state.models.current
+        body = schemas.Ready(
+            ready=served is not None,
+            model_version=served.version if served else None,
+            model_source=served.source if served else None,
+            database=await state.database_ok(),
+            spool_rows=state.writer.spooled - state.writer.replayed,
+        )
+        return ORJSONResponse(body.model_dump(), status_code=200 if served else 503)
+
+    @router.get(
+        "/metrics",
+        tags=["health"],
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus"}},
+    )
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics."""
+        payload, content_type = exposition(_state(request).metrics)
+        return Response(payload, media_type=content_type)
+
+
+def _prediction_routes(router: APIRouter, settings: Settings) -> None:
+    employee = schemas.employee_model()
+    batch = schemas.batch_model(settings.max_batch_rows)
+    errors = error_responses(*PROTECTED, 503)
+
+    async def answer(request: Request, rows: list[dict[str, Any]], who: Principal) -> Any:
+        state = _state(request)
+        request_id = request_id_var.get() or "-"
+        served = state.models.current
+        if served is None:
+            raise HTTPException(503, "no model loaded yet")
+        if served.scorer.kind == "compiled" and len(rows) <= 64:
+            return state.score_rows(rows, request_id, who.key_id)
+        return await run_in_threadpool(state.score_rows, rows, request_id, who.key_id)
+
+    @router.post(
+        "/v1/predictions", response_model=schemas.Prediction, tags=["predictions"], responses=errors
+    )
+    async def predict(request: Request, body: employee, who: Principal = predictor) -> Any:  # type: ignore[valid-type]
+        """Score one employee: probability, decision, threshold, model version, top factors."""
+        _, items = await answer(request, [body.model_dump()], who)  # type: ignore[attr-defined]
+        return ORJSONResponse(items[0])
+
+    @router.post(
+        "/v1/predictions/batch",
+        response_model=schemas.BatchPrediction,
+        tags=["predictions"],
+        responses=errors,
+    )
+    async def predict_batch(request: Request, body: batch, who: Principal = predictor) -> Any:  # type: ignore[valid-type]
+        """Score up to the configured number of employees; the same fields per row."""
+        rows = [e.model_dump() for e in body.employees]  # type: ignore[attr-defined]
+        served, items = await answer(request, rows, who)
+        return ORJSONResponse(
+            {"model_name": served.name, "model_version": served.version, "predictions": items}
+        )
+
+    @router.get(
+        "/v1/predictions",
+        response_model=schemas.PredictionPage,
+        tags=["predictions"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    def history(
+        request: Request,
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0, le=10_000_000),
+        model_version: str | None = Query(None, max_length=32),
+        at_risk: bool | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        employee_number: int | None = Query(None, ge=IDENTIFIER_RANGE[0], le=IDENTIFIER_RANGE[1]),
+        include_features: bool = False,
+        who: Principal = viewer,
+    ) -> schemas.PredictionPage:
+        """Logged predictions, newest first; filter by version, decision, time or employee."""
+        state = _state(request)
+        key = pseudonymise(employee_number, state.secret) if employee_number else None
+        filters = queries.history_filters(
+            model_version=model_version,
+            at_risk=at_risk,
+            since=_aware(since),
+            until=_aware(until),
+            employee_key=key,
+        )
+
+        def run() -> schemas.PredictionPage:
+            with session_scope(state.settings.database_url) as session:
+                return queries.prediction_page(
+                    session, filters, limit=limit, offset=offset, include_features=include_features
+                )
+
+        result: schemas.PredictionPage = _db(run)
+        return result
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _data_routes(router: APIRouter) -> None:
+    @router.post(
+        "/v1/outcomes",
+        response_model=schemas.OutcomeResult,
+        tags=["outcomes"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    def outcomes(
+        request: Request, body: schemas.OutcomeBatch, who: Principal = predictor
+    ) -> schemas.OutcomeResult:
+        """Record real outcomes (left or stayed, as of a date) for performance monitoring."""
+        state = _state(request)
+        items = [
+            (pseudonymise(o.employee_number, state.secret), o.left, o.outcome_date)
+            for o in body.outcomes
+        ]
+
+        def run() -> schemas.OutcomeResult:
+            with session_scope(state.settings.database_url) as session:
+                return queries.record_outcomes(session, items, recorded_by=who.key_id)
+
+        result: schemas.OutcomeResult = _db(run)
+        return result
+
+    @router.get(
+        "/v1/workforce/summary",
+        response_model=schemas.WorkforceSummary,
+        tags=["workforce"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    def workforce(
+        request: Request, days: int = Query(90, ge=1, le=3650), who: Principal = viewer
+    ) -> schemas.WorkforceSummary:
+        """Risk by department, job role and band (latest prediction per employee), and a
+        daily series, over the last ``days`` days."""
+        state = _state(request)
+        since = datetime.now(UTC) - timedelta(days=days)
+
+        def run() -> schemas.WorkforceSummary:
+            with session_scope(state.settings.database_url) as session:
+                return queries.workforce_summary(session, since)
+
+        result: schemas.WorkforceSummary = _db(run)
+        return result
+
+
+def _monitoring_routes(router: APIRouter) -> None:
+    @router.post(
+        "/v1/monitoring/run",
+        response_model=schemas.ReportSummary,
+        tags=["monitoring"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    def run_monitoring(
+        request: Request, body: schemas.MonitoringRunIn | None = None, who: Principal = admin
+    ) -> schemas.ReportSummary:
+        """Run a drift and performance check now (admin)."""
+        state = _state(request)
+        runner = _monitoring_runner()
+        if runner is None:
+            raise HTTPException(503, "monitoring not available in this installation yet")
+        retrain = body.retrain if body else False
+        report_id = _report_id(runner(retrain=retrain))
+        _audit(state, who, "monitoring.run", str(report_id), {"retrain": retrain})
+
+        def read() -> schemas.ReportSummary | None:
+            with session_scope(state.settings.database_url) as session:
+                return queries.report_detail(session, report_id)
+
+        report = _db(read)
+        if report is None:
+            raise HTTPException(503, "monitoring ran but its report is not readable yet")
+        return schemas.ReportSummary.model_validate(report.model_dump())
+
+    @router.get(
+        "/v1/monitoring/reports",
+        response_model=schemas.ReportPage,
+        tags=["monitoring"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    def reports(
+        request: Request,
+        limit: int = Query(20, ge=1, le=200),
+        offset: int = Query(0, ge=0, le=10_000_000),
+        who: Principal = viewer,
+    ) -> schemas.ReportPage:
+        """Drift reports, newest first."""
+        state = _state(request)
+
+        def run() -> schemas.ReportPage:
+            with session_scope(state.settings.database_url) as session:
+                return queries.report_page(session, limit=limit, offset=offset)
+
+        result: schemas.ReportPage = _db(run)
+        return result
+
+    @router.get(
+        "/v1/monitoring/reports/{report_id}",
+        response_model=schemas.ReportDetail,
+        tags=["monitoring"],
+        responses=error_responses(*PROTECTED, 404, 503),
+    )
+    def report(
+        request: Request, report_id: int = PathParam(ge=1, le=2**62), who: Principal = viewer
+    ) -> schemas.ReportDetail:
+        """One drift report with its full summary."""
+        state = _state(request)
+
+        def run() -> schemas.ReportDetail | None:
+            with session_scope(state.settings.database_url) as session:
+                return queries.report_detail(session, report_id)
+
+        found: schemas.ReportDetail | None = _db(run)
+        if found is None:
+            raise HTTPException(404, f"no drift report with id {report_id}")
+        return found
+
+    @router.get(
+        "/v1/monitoring/reports/{report_id}/html",
+        response_class=HTMLResponse,
+        tags=["monitoring"],
+        responses={
+            200: {"content": {"text/html": {}}, "description": "HTML report"},
+            **error_responses(*PROTECTED, 404, 503),
+        },
+    )
+    def report_html(
+        request: Request, report_id: int = PathParam(ge=1, le=2**62), who: Principal = viewer
+    ) -> HTMLResponse:
+        """The drift report as a standalone HTML page."""
+        state = _state(request)
+
+        def run() -> str | None:
+            with session_scope(state.settings.database_url) as session:
+                return queries.report_html(session, report_id)
+
+        html: str | None = _db(run)
+        if html is None:
+            raise HTTPException(404, f"no HTML for drift report {report_id}")
+        return HTMLResponse(html)
+
+
+def _monitoring_runner() -> Callable[..., Any] | None:
+    """``attrition.monitoring.service.run_monitoring`` if it is installed, else None."""
+    try:
+        from attrition.monitoring import service  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    runner = getattr(service, "run_monitoring", None)
+    return runner if callable(runner) else None
+
+
+def _report_id(result: Any) -> int:
+    if isinstance(result, int):
+        return result
+    if isinstance(result, dict):
+        return int(result.get("report_id") or result["id"])
+    return int(getattr(result, "report_id", None) or result.id)
+
+
+def _audit(
+    state: ServingState, who: Principal, action: str, target: str | None, details: dict[str, Any]
+) -> None:
+    """Record an admin action; a database outage is logged, not raised."""
+    try:
+        with session_scope(state.settings.database_url) as session:
+            session.add(
+                AuditEvent(actor=f"key:{who.key_id}", action=action, target=target, details=details)
+            )
+    except Exception as error:
+        logger.error("audit event %s not recorded: %s", action, type(error).__name__)
+
+
+def _admin_routes(router: APIRouter) -> None:
+    @router.get(
+        "/v1/model",
+        response_model=schemas.ModelInfo,
+        tags=["model"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    async def model_info(request: Request, who: Principal = viewer) -> schemas.ModelInfo:
+        """The model being served: name, version, run, metrics, threshold, features."""
+        served = _state(request).models.current
+        if served is None:
+            raise HTTPException(503, "no model loaded yet")
+        return schemas.ModelInfo(
+            name=served.name,
+            version=served.version,
+            run_id=served.run_id,
+            trained_at=served.trained_at,
+            source=served.source,
+            loaded_at=served.loaded_at,
+            metrics=served.metrics,
+            threshold=served.threshold,
+            features=list(served.feature_names),
+        )
+
+    @router.post(
+        "/v1/admin/reload",
+        response_model=schemas.ReloadResult,
+        tags=["admin"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    def reload(request: Request, who: Principal = admin) -> schemas.ReloadResult:
+        """Reload the champion from the registry in every worker; a broken version is refused
+        and the current model keeps serving."""
+        state = _state(request)
+        try:
+            previous, served = state.models.reload(broadcast=True)
+        except Exception as error:
+            kept = state.models.current.version if state.models.current else None
+            _audit(state, who, "model.reload_failed", kept, {"error": type(error).__name__})
+            raise HTTPException(
+                503, f"reload failed ({type(error).__name__}); still serving version {kept}"
+            ) from None
+        old = previous.version if previous else None
+        _audit(state, who, "model.reload", served.version, {"previous_version": old})
+        return schemas.ReloadResult(
+            reloaded=old != served.version,
+            previous_version=old,
+            version=served.version,
+            source=served.source,
+        )

@@ -1,0 +1,204 @@
+"""Request and response models; the employee model is generated from the schema module."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from attrition.schema import FEATURES, IDENTIFIER, IDENTIFIER_RANGE, CategoricalFeature
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+EmployeeNumber = Annotated[
+    int,
+    Field(
+        ge=IDENTIFIER_RANGE[0],
+        le=IDENTIFIER_RANGE[1],
+        description="Employee id (pseudonymised before storage)",
+    ),
+]
+
+
+def _feature_field(name: str) -> tuple[Any, Any]:
+    feature = FEATURES[name]
+    if isinstance(feature, CategoricalFeature):
+        return Literal[feature.categories], Field(description=feature.description)  # type: ignore[valid-type]
+    return int, Field(ge=feature.low, le=feature.high, description=feature.description)
+
+
+@lru_cache(maxsize=1)
+def employee_model() -> type[BaseModel]:
+    """One employee: every feature of the schema (ranges and categories enforced), strict."""
+    fields: dict[str, Any] = {IDENTIFIER: (EmployeeNumber | None, Field(default=None))}
+    fields.update({name: _feature_field(name) for name in FEATURES})
+    return create_model("Employee", __config__=_STRICT, **fields)
+
+
+@lru_cache(maxsize=8)
+def batch_model(max_rows: int) -> type[BaseModel]:
+    """A batch of 1..max_rows employees."""
+    item: Any = employee_model()
+    employees: Any = list[item]  # type: ignore[valid-type]
+    field = Field(min_length=1, max_length=max_rows, description=f"1 to {max_rows} employees")
+    return create_model("PredictionBatch", __config__=_STRICT, employees=(employees, field))
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+class Factor(BaseModel):
+    feature: str
+    value: str | int | None
+    contribution: float = Field(description="Signed effect on the risk score (log-odds scale)")
+
+
+class Prediction(BaseModel):
+    prediction_id: str
+    employee_number: int | None
+    attrition_probability: float = Field(ge=0, le=1)
+    at_risk: bool
+    threshold: float
+    model_name: str
+    model_version: str
+    top_factors: list[Factor]
+
+
+class BatchPrediction(BaseModel):
+    model_name: str
+    model_version: str
+    predictions: list[Prediction]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    run_id: str | None
+    trained_at: str | None
+    source: Literal["registry", "cache"]
+    loaded_at: datetime
+    metrics: dict[str, float]
+    threshold: float
+    features: list[str]
+
+
+class OutcomeIn(BaseModel):
+    model_config = _STRICT
+    employee_number: EmployeeNumber
+    left: bool = Field(description="True if the employee left, False if they stayed")
+    outcome_date: date
+
+
+class OutcomeBatch(BaseModel):
+    model_config = _STRICT
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=10_000)
+
+
+class OutcomeResult(BaseModel):
+    recorded: int
+    updated: int
+
+
+class LoggedPrediction(BaseModel):
+    prediction_id: str
+    request_id: str
+    employee_key: str | None
+    model_name: str
+    model_version: str
+    probability: float
+    at_risk: bool
+    threshold: float
+    client: str | None
+    source: str
+    created_at: datetime
+    features: dict[str, Any] | None = None
+
+
+class PredictionPage(BaseModel):
+    items: list[LoggedPrediction]
+    total: int
+    limit: int
+    offset: int
+
+
+class RiskGroup(BaseModel):
+    group: str
+    employees: int
+    at_risk: int
+    at_risk_share: float
+    mean_probability: float
+
+
+class RiskPeriod(BaseModel):
+    period: date
+    predictions: int
+    at_risk_share: float
+    mean_probability: float
+
+
+class WorkforceSummary(BaseModel):
+    since: datetime
+    employees: int
+    at_risk: int
+    by_department: list[RiskGroup]
+    by_job_role: list[RiskGroup]
+    by_band: list[RiskGroup]
+    over_time: list[RiskPeriod]
+
+
+class MonitoringRunIn(BaseModel):
+    model_config = _STRICT
+    retrain: bool = False
+
+
+class ReportSummary(BaseModel):
+    id: int
+    model_name: str
+    model_version: str
+    source: str
+    reference_rows: int
+    current_rows: int
+    dataset_drift: bool
+    drift_share: float
+    prediction_drift: bool
+    performance_decay: bool
+    drifted_features: list[str]
+    alert_sent: bool
+    retrained: bool
+    new_version: str | None
+    created_at: datetime
+
+
+class ReportDetail(ReportSummary):
+    summary: dict[str, Any]
+    window_start: datetime | None
+    window_end: datetime | None
+
+
+class ReportPage(BaseModel):
+    items: list[ReportSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class ReloadResult(BaseModel):
+    reloaded: bool
+    previous_version: str | None
+    version: str
+    source: Literal["registry", "cache"]
+
+
+class Live(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    ready: bool
+    model_version: str | None
+    model_source: Literal["registry", "cache"] | None
+    database: bool
+    spool_rows: int

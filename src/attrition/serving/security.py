@@ -1,0 +1,84 @@
+"""FastAPI dependencies: authenticate the key, apply the rate limit, check the role."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from attrition.serving.auth import Principal, Role
+from attrition.serving.logs import key_id_var
+from attrition.serving.middleware import KEY_ID_SCOPE
+from attrition.serving.schemas import ErrorResponse
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error codes a route can answer with."""
+    text = {
+        401: "Missing or invalid API key",
+        403: "The key's role may not use this route",
+        404: "Not found",
+        409: "Conflict",
+        413: "Request body or batch too large",
+        429: "Rate limit exceeded; see Retry-After",
+        503: "Temporarily unavailable (model not loaded or database unreachable)",
+    }
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {"model": ErrorResponse, "description": text[code]}
+        if code == 429:
+            entry["headers"] = {
+                "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+            }
+        responses[code] = entry
+    return responses
+
+
+PROTECTED = (401, 403, 413, 429)
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting keys of ``role`` or above, within their rate limit."""
+
+    async def dependency(
+        request: Request,
+        x_api_key: str | None = Security(api_key_header),
+        authorization: HTTPAuthorizationCredentials | None = Security(bearer),
+    ) -> Principal:
+        raw = x_api_key or (authorization.credentials if authorization else None)
+        if not raw:
+            raise HTTPException(
+                401, "missing API key (Authorization: Bearer or X-API-Key)", headers=_UNAUTHORIZED
+            )
+        state = request.app.state.serving
+        hit, principal = state.keys.cached(raw)
+        if not hit:
+            try:
+                principal = await run_in_threadpool(state.keys.verify, raw)
+            except Exception:
+                raise HTTPException(503, "cannot verify the API key right now") from None
+        if principal is None:
+            raise HTTPException(401, "invalid API key", headers=_UNAUTHORIZED)
+        request.scope[KEY_ID_SCOPE] = principal.key_id
+        key_id_var.set(principal.key_id)
+        decision = await state.limiter.hit(principal.key_id)
+        if not decision.allowed:
+            state.metrics.rate_limited.inc()
+            raise HTTPException(
+                429, "rate limit exceeded", headers={"Retry-After": str(decision.retry_after)}
+            )
+        if principal.role < role:
+            raise HTTPException(
+                403, f"role {principal.role.name} may not do this; needs {role.name} or above"
+            )
+        return principal  # type: ignore[no-any-return]
+
+    return dependency

@@ -1,0 +1,130 @@
+"""A durable local spool of prediction-log rows for when the database is unreachable.
+
+Rows are appended as JSON lines to segment files named ``<time_ns>-<pid>-<seq>.jsonl``
+(so names sort in write order) and fsynced before ``append`` returns. The segment being
+written is held under an exclusive ``flock``; a closed segment can be claimed by any process
+(its lock taken without waiting), replayed, and deleted. A segment left behind by a process
+that died is unlocked, so another worker replays it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+Row = dict[str, Any]
+
+
+class Spool:
+    """Append rows durably; hand closed segments, oldest first, to a replay function."""
+
+    def __init__(self, folder: Path, max_segment_rows: int = 50_000) -> None:
+        self.folder = folder
+        self._max_rows = max_segment_rows
+        self._seq = itertools.count()
+        self._active: IO[bytes] | None = None
+        self._active_rows = 0
+
+    @property
+    def has_active(self) -> bool:
+        return self._active is not None
+
+    def append(self, rows: list[Row]) -> None:
+        """Write rows to the active segment and fsync them."""
+        if not rows:
+            return
+        handle = self._active or self._open_segment()
+        handle.write(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+        handle.flush()
+        os.fsync(handle.fileno())
+        self._active_rows += len(rows)
+        if self._active_rows >= self._max_rows:
+            self.close_active()
+
+    def _open_segment(self) -> IO[bytes]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._seq):06d}.jsonl"
+        handle = (self.folder / name).open("ab")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        self._active, self._active_rows = handle, 0
+        return handle
+
+    def close_active(self) -> None:
+        """Close the segment being written so it can be replayed."""
+        if self._active is not None:
+            self._active.close()  # closing releases the lock
+            self._active = None
+
+    def segments(self) -> list[Path]:
+        """Every segment on disk, oldest first (including other processes' ones)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(self.folder.glob("*.jsonl"))
+
+    def replay(self, sink: Callable[[list[Row]], None], chunk_rows: int = 2_000) -> int:
+        """Send every claimable closed segment to ``sink`` in order; returns rows replayed.
+
+        Stops at the first failure, leaving that segment (and later ones) in place.
+        """
+        replayed = 0
+        for path in self.segments():
+            with _claimed(path) as handle:
+                if handle is None:
+                    continue
+                for chunk in _chunks(handle, chunk_rows):
+                    sink(chunk)
+                    replayed += len(chunk)
+                path.unlink(missing_ok=True)
+        return replayed
+
+
+@contextmanager
+def _claimed(path: Path) -> Iterator[IO[bytes] | None]:
+    """The segment opened under its lock, or None if another process holds it or it is gone."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        yield None
+        return
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        yield handle if os.fstat(handle.fileno()).st_nlink > 0 else None
+
+
+def _chunks(handle: IO[bytes], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for line in handle:
+        if not line.endswith(b"\n"):
+            break  # a torn last line from a crash mid-write: never acknowledged, skip it
+        chunk.append(orjson.loads(line))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def spooled_rows(folder: Path) -> int:
+    """Rows currently waiting in the spool (counts lines; for health and tests)."""
+    if not folder.is_dir():
+        return 0
+    total = 0
+    for path in folder.glob("*.jsonl"):
+        try:
+            with path.open("rb") as handle:
+                total += sum(1 for line in handle if line.endswith(b"\n"))
+        except FileNotFoundError:
+            continue
+    return total

@@ -1,0 +1,175 @@
+"""The per-app serving state: settings, model, keys, limiter, log writer, metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from attrition.db.engine import get_engine
+from attrition.db.types import utcnow
+from attrition.privacy import pseudonymise
+from attrition.schema import FEATURE_NAMES, IDENTIFIER
+from attrition.serving.auth import KeyStore
+from attrition.serving.metrics import Metrics, build_metrics
+from attrition.serving.model_service import ModelService, RegistryConfig, ServedModel
+from attrition.serving.prediction_log import PredictionLogWriter, insert_ignoring_duplicates
+from attrition.serving.ratelimit import RateLimiter, make_rate_limiter
+from attrition.serving.scoring import Scores
+from attrition.settings import Settings
+
+logger = logging.getLogger(__name__)
+TOP_K = 5
+
+
+def serving_paths(settings: Settings) -> dict[str, Path]:
+    """Where the service keeps its local state, all under ``var/``."""
+    var = settings.var_dir
+    return {
+        "cache": var / "model_cache" / settings.model_name,
+        "spool": var / "spool" / "prediction_log",
+        "reload_marker": var / "serving" / "reload-request",
+    }
+
+
+@dataclass
+class ServingState:
+    settings: Settings
+    secret: bytes
+    models: ModelService
+    keys: KeyStore
+    limiter: RateLimiter
+    writer: PredictionLogWriter
+    metrics: Metrics
+    _db_checked: float = 0.0
+    _db_ok: bool = False
+    _extra: dict[str, Any] = field(default_factory=dict)
+
+    def score_rows(
+        self, rows: list[dict[str, Any]], request_id: str, client: str
+    ) -> tuple[ServedModel, list[dict[str, Any]]]:
+        """Score validated rows, queue their log rows, return the response items."""
+        served = self.models.current
+        if served is None:
+            raise LookupError("no model loaded")
+        scores = served.scorer.score_rows(rows, TOP_K)
+        items, logs = self._build(served, rows, scores, request_id, client)
+        self.writer.submit(logs)
+        at_risk = sum(1 for item in items if item["at_risk"])
+        if at_risk:
+            self.metrics.predictions.labels("at_risk").inc(at_risk)
+        if len(items) - at_risk:
+            self.metrics.predictions.labels("not_at_risk").inc(len(items) - at_risk)
+        return served, items
+
+    def _build(
+        self,
+        served: ServedModel,
+        rows: list[dict[str, Any]],
+        scores: Scores,
+        request_id: str,
+        client: str,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        now = utcnow()
+        threshold = served.threshold
+        items, logs = [], []
+        for row, probability, factors in zip(
+            rows, scores.probabilities.tolist(), scores.factors, strict=True
+        ):
+            prediction_id = str(uuid.uuid4())
+            number = row.get(IDENTIFIER)
+            at_risk = probability >= threshold
+            items.append(
+                {
+                    "prediction_id": prediction_id,
+                    "employee_number": number,
+                    "attrition_probability": probability,
+                    "at_risk": at_risk,
+                    "threshold": threshold,
+                    "model_name": served.name,
+                    "model_version": served.version,
+                    "top_factors": [
+                        {"feature": f, "value": row.get(f), "contribution": c} for f, c in factors
+                    ],
+                }
+            )
+            logs.append(
+                {
+                    "prediction_id": prediction_id,
+                    "request_id": request_id,
+                    "employee_key": pseudonymise(number, self.secret)
+                    if number is not None
+                    else None,
+                    "model_name": served.name,
+                    "model_version": served.version,
+                    "probability": probability,
+                    "at_risk": at_risk,
+                    "threshold": threshold,
+                    "features": {name: row[name] for name in FEATURE_NAMES},
+                    "client": client,
+                    "source": "api",
+                    "created_at": now,
+                }
+            )
+        return items, logs
+
+    async def database_ok(self) -> bool:
+        """Whether the database answers (cached for two seconds)."""
+        if time.monotonic() - self._db_checked > 2.0:
+            self._db_ok = await run_in_threadpool(self._ping)
+            self._db_checked = time.monotonic()
+        return self._db_ok
+
+    def _ping(self) -> bool:
+        try:
+            with get_engine(self.settings.database_url).connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+
+def _count_spooled(metrics: Metrics, rows: int) -> None:
+    metrics.spool_rows.inc(rows)
+    metrics.spooled_total.inc(rows)
+
+
+def build_state(settings: Settings) -> ServingState:
+    """Wire the components together (nothing is started or loaded here)."""
+    paths = serving_paths(settings)
+    secret = settings.pseudonym_secret()
+    metrics = build_metrics()
+    writer = PredictionLogWriter(
+        insert_ignoring_duplicates(get_engine(settings.database_url)),
+        paths["spool"],
+        on_spooled=lambda n: _count_spooled(metrics, n),
+        on_replayed=lambda n: metrics.spool_rows.dec(n),
+    )
+
+    def on_change(old: ServedModel | None, new: ServedModel) -> None:
+        if old is not None:
+            metrics.model_info.labels(old.name, old.version, old.source).set(0)
+        metrics.model_info.labels(new.name, new.version, new.source).set(1)
+
+    models = ModelService(
+        RegistryConfig(settings.mlflow_tracking_uri, settings.model_name, paths["cache"], secret),
+        poll_seconds=settings.model_poll_seconds,
+        reload_marker=paths["reload_marker"],
+        on_change=on_change,
+        on_reload=lambda ok: metrics.reloads.labels("success" if ok else "failure").inc(),
+    )
+    return ServingState(
+        settings=settings,
+        secret=secret,
+        models=models,
+        keys=KeyStore(settings.database_url, secret),
+        limiter=make_rate_limiter(settings.rate_limit_per_minute, settings.redis_url),
+        writer=writer,
+        metrics=metrics,
+    )
