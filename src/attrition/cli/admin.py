@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from attrition.cli._common import JsonOption, not_available
+from attrition.cli._common import JsonOption, console, emit
+from attrition.settings import get_settings
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
@@ -21,7 +22,20 @@ def create_key(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
-    not_available("keys create", "serving issue")
+    from attrition.serving.auth import create_key as create
+
+    settings = get_settings()
+    key = create(
+        name, role, database_url=settings.database_url, server_secret=settings.pseudonym_secret()
+    )
+    result = {"key_id": key.key_id, "name": key.name, "role": key.role.name, "key": key.secret}
+
+    def render() -> None:
+        console.print(f"Created {key.role.name} key [bold]{key.key_id}[/] for {key.name!r}.")
+        console.print("Store it now; it is not shown again:")
+        console.print(key.secret, markup=False, highlight=False, soft_wrap=True)
+
+    emit(result, as_json, render)
 
 
 def erase(
@@ -29,4 +43,22 @@ def erase(
     as_json: bool = JsonOption,
 ) -> None:
     """Delete a person's rows and prediction logs, keeping a tombstone."""
-    not_available("erase", "serving issue")
+    from attrition.serving.erasure import erase_employee
+
+    settings = get_settings()
+    counts = erase_employee(
+        employee_number,
+        database_url=settings.database_url,
+        secret=settings.pseudonym_secret(),
+        actor="cli",
+    )
+    total = sum(counts.values())
+    emit(
+        {"rows_deleted": counts, "total": total},
+        as_json,
+        lambda: console.print(
+            f"Erased {total} rows ("
+            + ", ".join(f"{table}: {n}" for table, n in counts.items())
+            + "); a tombstone keeps only the pseudonym and these counts."
+        ),
+    )

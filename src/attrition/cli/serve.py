@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import typer
 
-from attrition.cli._common import JsonOption, not_available
+from attrition.cli._common import JsonOption, console, emit, not_available
+from attrition.errors import AttritionError
+from attrition.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -17,13 +21,43 @@ def register(app: typer.Typer) -> None:
     app.command()(up)
 
 
+def _check_migrated(url: str) -> None:
+    from attrition.db.migrate import current_revision
+
+    try:
+        revision = current_revision(url)
+    except Exception:
+        return  # database unreachable: serve anyway, predictions go to the spool
+    if revision is None:
+        raise AttritionError("database is not migrated: run `attrition db upgrade` first")
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
-    workers: int = typer.Option(1, "--workers", min=1),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
 ) -> None:
     """Run the prediction API."""
-    not_available("serve", "serving issue")
+    import uvicorn
+
+    settings = get_settings()
+    _check_migrated(settings.database_url)
+    if workers > 1:  # metrics of all workers are summed by whichever answers /metrics
+        metrics_dir = settings.var_dir.resolve() / "prometheus" / str(port)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "attrition.serving.app:serve_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def predict(
@@ -31,8 +65,19 @@ def predict(
     out: Path = typer.Option(..., "--out", help="CSV to write the scores to."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Score a CSV offline with the champion."""
-    not_available("predict", "serving issue")
+    """Score a CSV offline with the champion (invalid rows are counted, not scored)."""
+    from attrition.serving.batch import score_csv
+
+    result = score_csv(file, out, get_settings())
+    emit(
+        result.as_dict(),
+        as_json,
+        lambda: console.print(
+            f"Scored [bold]{result.rows_scored}[/] of {result.rows_read} rows with model "
+            f"v{result.model_version} ({result.model_source}); {result.rows_at_risk} at risk, "
+            f"{result.rows_rejected} rejected. Wrote {result.out}."
+        ),
+    )
 
 
 def ui(port: int = typer.Option(8501, "--port", min=1, max=65535)) -> None:

@@ -369,6 +369,9 @@ class CompiledScorer:
     def score_frame(self, frame: pd.DataFrame, top_k: int) -> Scores:
         return self._score(*self.encoder.encode_frame(frame), top_k)
 
+    def probabilities_frame(self, frame: pd.DataFrame) -> FloatArray:
+        return self.probabilities(*self.encoder.encode_frame(frame))
+
 
 def top_factors(contributions: FloatArray, names: tuple[str, ...], top_k: int) -> list[FactorList]:
     """Per row the ``top_k`` columns by absolute contribution (ties: schema order)."""

@@ -35,6 +35,8 @@ class Scorer(Protocol):
 
     def score_frame(self, frame: pd.DataFrame, top_k: int) -> Scores: ...
 
+    def probabilities_frame(self, frame: pd.DataFrame) -> np.ndarray: ...
+
 
 def rows_to_frame(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> pd.DataFrame:
     """The DataFrame the model was trained on: integer numerics, string categories."""
@@ -97,6 +99,9 @@ class PipelineScorer:
 
     def score_rows(self, rows: Sequence[Mapping[str, Any]], top_k: int) -> Scores:
         return self.score_frame(rows_to_frame(rows, self._names), top_k)
+
+    def probabilities_frame(self, frame: pd.DataFrame) -> np.ndarray:
+        return positive_proba(self._model, frame)
 
     def score_frame(self, frame: pd.DataFrame, top_k: int) -> Scores:
         probabilities = positive_proba(self._model, frame)
