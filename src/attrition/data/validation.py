@@ -129,7 +129,7 @@ def validate_frame(raw: pd.DataFrame) -> ValidationResult:
     """
     warnings = _check_columns(list(map(str, raw.columns)))
     text = _as_text(raw)
-    numbers = text.loc[:, list(INTEGER_COLUMNS)].apply(_parse_integers)
+    numbers = pd.DataFrame({name: _parse_integers(text[name]) for name in INTEGER_COLUMNS})
     failures = pd.concat(
         [_failure_cases(text_schema(tuple(text.columns)), text), _value_failures(numbers)]
     )
