@@ -9,23 +9,58 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit, not_available
+from attrition.cli._common import JsonOption, console, emit
 from attrition.data.ingest import IngestResult, ingest_file
+from attrition.data.synthetic import (
+    SCENARIOS,
+    generate_workforce,
+    realised_attrition_rate,
+    write_csv,
+)
+from attrition.settings import get_settings
 
 app = typer.Typer(help="Generate and ingest HR snapshots.", no_args_is_help=True)
 
 
 @app.command()
 def generate(
-    rows: int = typer.Option(1470, "--rows", min=1, help="Number of employees."),
-    seed: int = typer.Option(42, "--seed", help="Random seed; same seed, same file."),
+    rows: int | None = typer.Option(
+        None, "--rows", min=1, help="Number of employees (default: the synthetic_rows setting)."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", min=0, help="Random seed; same seed, same file (default: the seed setting)."
+    ),
     out: Path = typer.Option(..., "--out", help="CSV file to write."),
-    scenario: str | None = typer.Option(None, "--scenario", help="Named drift scenario."),
-    attrition_rate: float | None = typer.Option(None, "--attrition-rate", min=0.01, max=0.99),
+    scenario: str | None = typer.Option(
+        None, "--scenario", help=f"Named drift scenario: {', '.join(SCENARIOS)}."
+    ),
+    attrition_rate: float | None = typer.Option(
+        None,
+        "--attrition-rate",
+        min=0.01,
+        max=0.99,
+        help="Share of leavers before drift (default: the synthetic_attrition_rate setting).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Write a synthetic workforce of the IBM schema, optionally drifted."""
-    not_available("data generate", "foundation issue, in progress")
+    settings = get_settings()
+    rows = settings.synthetic_rows if rows is None else rows
+    seed = settings.seed if seed is None else seed
+    frame = generate_workforce(rows, seed, attrition_rate=attrition_rate, scenario=scenario)
+    path = write_csv(frame, out)
+    result = {
+        "path": str(path),
+        "rows": len(frame),
+        "seed": seed,
+        "scenario": scenario,
+        "attrition_rate": realised_attrition_rate(frame),
+    }
+    message = (
+        f"Wrote {len(frame):,} employees to {path} (seed {seed}, "
+        f"scenario {scenario or 'none'}, attrition rate {result['attrition_rate']:.1%})."
+    )
+    emit(result, as_json, lambda: console.print(message, markup=False, highlight=False))
 
 
 @app.command()

@@ -25,6 +25,7 @@ realised attrition rate the way the risk model says (more overtime, more leavers
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -241,7 +242,8 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
         frame.to_csv(partial, index=False, lineterminator="\n")
         partial.replace(target)
     except OSError as error:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise AttritionError(f"cannot write {target}: {error.strerror or error}") from error
     return target
 
@@ -481,9 +483,8 @@ def _code(name: str, category: str) -> int:
 
 def _is(columns: dict[str, Ints], name: str, *categories: str) -> Bools:
     codes = [_code(name, category) for category in categories]
-    if len(codes) == 1:
-        return columns[name] == codes[0]
-    return np.isin(columns[name], codes)
+    matches: Bools = np.isin(columns[name], codes) if len(codes) > 1 else columns[name] == codes[0]
+    return matches
 
 
 def _risk_terms(c: dict[str, Ints]) -> dict[str, npt.NDArray[np.float64] | Bools | Ints]:
