@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -49,6 +49,7 @@ from attrition.schema import (
     TARGET,
     CategoricalFeature,
 )
+from attrition.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,11 @@ class Drift:
     """Hires' experience comes from this lowest share of their level's experience range."""
     attrition_factor: float = 1.0
     """Multiplier on the attrition rate, with features unchanged."""
+
+    @property
+    def moves_features(self) -> bool:
+        """Whether any feature differs from the undrifted workforce's."""
+        return replace(self, attrition_factor=1.0) != Drift()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +229,7 @@ def generate_workforce(
     latent = _draw_latent(rows, seed)
     baseline = _features(latent, NO_DRIFT)
     drift = NO_DRIFT if chosen is None else chosen.drift
-    features = baseline if drift == NO_DRIFT else _features(latent, drift)
+    features = _features(latent, drift) if drift.moves_features else baseline
     noise = logit(np.clip(latent["attrition"], _EPS, 1 - _EPS))
     baseline_score = _log_odds(baseline) + noise
     threshold = _leaver_threshold(baseline_score, rate * drift.attrition_factor)
@@ -259,8 +265,6 @@ def realised_attrition_rate(frame: pd.DataFrame) -> float:
 
 
 def _default_rate() -> float:
-    from attrition.settings import get_settings
-
     return get_settings().synthetic_attrition_rate
 
 

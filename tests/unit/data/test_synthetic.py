@@ -23,6 +23,7 @@ from attrition.data.synthetic import (
     realised_attrition_rate,
     write_csv,
 )
+from attrition.data.validation import read_dataset
 from attrition.errors import AttritionError
 from attrition.schema import (
     CATEGORICAL_NAMES,
@@ -123,6 +124,13 @@ def test_write_csv_round_trips(tmp_path: Path) -> None:
     assert path.read_text().splitlines()[0] == ",".join(RAW_COLUMNS)
     pd.testing.assert_frame_equal(pd.read_csv(path), frame)
     assert [p.name for p in path.parent.iterdir()] == ["workforce.csv"]
+
+
+@pytest.mark.parametrize("scenario", [None, *SCENARIOS])
+def test_generated_files_pass_ingest_validation(scenario: str | None, tmp_path: Path) -> None:
+    frame = generate_workforce(1_000, 8, attrition_rate=RATE, scenario=scenario)
+    result = read_dataset(write_csv(frame, tmp_path / "workforce.csv"))
+    assert (len(result.valid), result.rejected, result.warnings) == (1_000, [], [])
 
 
 def test_write_csv_into_a_file_path_is_a_clear_error(tmp_path: Path) -> None:
@@ -305,6 +313,7 @@ def test_scenarios_name_schema_features_only() -> None:
         assert scenario.description
         assert set(scenario.shifted_features) <= set(FEATURE_NAMES), name
         assert len(set(scenario.shifted_features)) == len(scenario.shifted_features)
+        assert scenario.drift.moves_features == bool(scenario.shifted_features), name
     assert {"income_inflation", "overtime_surge", "new_hiring_wave", "reorg", "label_shift"} <= set(
         SCENARIOS
     )
