@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, ORJSONResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from attrition.serving.logs import configure_logging
-from attrition.serving.middleware import ServingMiddleware
+from attrition.serving.middleware import ServingMiddleware, json_response
 from attrition.serving.model_service import ModelUnavailableError
 from attrition.serving.routes import build_router
 from attrition.serving.state import ServingState, build_state
@@ -44,7 +44,6 @@ def create_app(settings: Settings | None = None, *, json_logs: bool = False) -> 
         version="1",
         description="Employee attrition risk scores with explanations; every prediction is logged.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.serving = state
     app.include_router(build_router(settings))
@@ -78,14 +77,14 @@ async def _stop(state: ServingState) -> None:
 
 
 def _validation_handler(max_rows: int) -> Any:
-    async def handler(request: Request, error: Exception) -> JSONResponse:
+    async def handler(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         for item in error.errors():
             if item.get("type") == "too_long" and tuple(item.get("loc", ()))[:2] == (
                 "body",
                 "employees",
             ):
-                return ORJSONResponse(
+                return json_response(
                     {"detail": f"batch too large: at most {max_rows} employees per request"},
                     status_code=413,
                 )

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from attrition.serving.logs import key_id_var, request_id_var
@@ -18,6 +19,13 @@ from attrition.serving.metrics import Metrics
 logger = logging.getLogger("attrition.access")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 KEY_ID_SCOPE = "attrition.key_id"
+
+
+def json_response(
+    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response serialised with orjson (no second validation pass)."""
+    return Response(orjson.dumps(body), status_code, headers, media_type="application/json")
 
 
 class BodyTooLargeError(Exception):

@@ -73,16 +73,23 @@ def champion_version(config: RegistryConfig) -> str:
 
 
 def _registry_meta(config: RegistryConfig, version: str) -> dict[str, Any]:
+    """Run id, training time, metrics (holdout metrics when logged) and tagged threshold."""
     client = _client(config)
     model_version = client.get_model_version(config.model_name, version)
     run_id = model_version.run_id
-    metrics: dict[str, float] = {}
-    trained_at = None
+    meta: dict[str, Any] = {"run_id": run_id, "metrics": {}, "trained_at": None}
+    tags = dict(model_version.tags or {})
+    if "threshold" in tags:
+        meta["threshold"] = float(tags["threshold"])
     if run_id:
         run = client.get_run(run_id)
         metrics = {k: float(v) for k, v in run.data.metrics.items()}
-        trained_at = datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat()
-    return {"run_id": run_id, "metrics": metrics, "trained_at": trained_at}
+        holdout = {
+            k.removeprefix("holdout_"): v for k, v in metrics.items() if k.startswith("holdout_")
+        }
+        meta["metrics"] = holdout or metrics
+        meta["trained_at"] = datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat()
+    return meta
 
 
 def _download(config: RegistryConfig, version: str, into: Path) -> Path:

@@ -1,8 +1,6 @@
 """Route handlers. Hot paths are ``async`` and never touch the database; other routes are
 plain functions that FastAPI runs in its thread pool."""
 
-from __future__ import annotations
-
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -10,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, ORJSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from attrition.db.engine import session_scope
@@ -21,6 +19,7 @@ from attrition.serving import queries, schemas
 from attrition.serving.auth import Principal, Role
 from attrition.serving.logs import request_id_var
 from attrition.serving.metrics import exposition
+from attrition.serving.middleware import json_response
 from attrition.serving.security import PROTECTED, error_responses, require
 from attrition.serving.state import ServingState
 from attrition.settings import Settings
@@ -70,7 +69,7 @@ def _health_routes(router: APIRouter) -> None:
         tags=["health"],
         responses={503: {"model": schemas.Ready, "description": "No model loaded"}},
     )
-    async def ready(request: Request) -> ORJSONResponse:
+    async def ready(request: Request) -> Response:
         """Model loaded (and from where), database reachable, rows waiting in the spool."""
         state = _state(request)
         served = state.models.current
@@ -81,7 +80,7 @@ def _health_routes(router: APIRouter) -> None:
             database=await state.database_ok(),
             spool_rows=state.writer.spooled - state.writer.replayed,
         )
-        return ORJSONResponse(body.model_dump(), status_code=200 if served else 503)
+        return json_response(body.model_dump(), status_code=200 if served else 503)
 
     @router.get(
         "/metrics",
@@ -116,7 +115,7 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
     async def predict(request: Request, body: employee, who: Principal = predictor) -> Any:  # type: ignore[valid-type]
         """Score one employee: probability, decision, threshold, model version, top factors."""
         _, items = await answer(request, [body.model_dump()], who)  # type: ignore[attr-defined]
-        return ORJSONResponse(items[0])
+        return json_response(items[0])
 
     @router.post(
         "/v1/predictions/batch",
@@ -128,7 +127,7 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
         """Score up to the configured number of employees; the same fields per row."""
         rows = [e.model_dump() for e in body.employees]  # type: ignore[attr-defined]
         served, items = await answer(request, rows, who)
-        return ORJSONResponse(
+        return json_response(
             {"model_name": served.name, "model_version": served.version, "predictions": items}
         )
 

@@ -6,7 +6,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+import re
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from attrition.schema import FEATURES, IDENTIFIER, IDENTIFIER_RANGE, CategoricalFeature
 
@@ -20,6 +22,23 @@ EmployeeNumber = Annotated[
         description="Employee id (pseudonymised before storage)",
     ),
 ]
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """Accept a ``YYYY-MM-DD`` string (bodies are parsed as Python objects, then validated)."""
+    if isinstance(value, str):
+        if not _ISO_DATE.match(value):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        return date.fromisoformat(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def _feature_field(name: str) -> tuple[Any, Any]:
@@ -89,7 +108,7 @@ class OutcomeIn(BaseModel):
     model_config = _STRICT
     employee_number: EmployeeNumber
     left: bool = Field(description="True if the employee left, False if they stayed")
-    outcome_date: date
+    outcome_date: IsoDate
 
 
 class OutcomeBatch(BaseModel):

@@ -1,0 +1,137 @@
+"""Helpers shared by the serving tests: fit and register real models, make keys, payloads.
+
+Loaded by path from the unit and integration conftests (tests are not a package).
+"""
+
+from __future__ import annotations
+
+import socket
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from attrition.schema import FEATURE_NAMES, IDENTIFIER, POSITIVE_LABEL, TARGET, model_feature_names
+from attrition.training.features import FeatureEngineer, build_preprocessor
+from attrition.training.model import AttritionModel
+
+MODEL_NAME = "attrition-classifier"
+
+
+def dev_frame(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def estimator(kind: str, seed: int = 0) -> Any:
+    if kind == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=5000, C=0.5)
+    if kind == "forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=40, max_depth=8, random_state=seed, n_jobs=1)
+    if kind == "extra_trees":
+        from sklearn.ensemble import ExtraTreesClassifier
+
+        return ExtraTreesClassifier(n_estimators=30, max_depth=12, random_state=seed, n_jobs=1)
+    if kind == "lightgbm":
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(
+            n_estimators=60, num_leaves=15, verbose=-1, random_state=seed, n_jobs=1
+        )
+    raise ValueError(kind)
+
+
+def fit_model(
+    frame: pd.DataFrame,
+    kind: str = "logistic",
+    *,
+    ordinal_encoding: str = "numeric",
+    scale: bool = True,
+    calibration: str = "sigmoid",
+    threshold: float = 0.3,
+) -> AttritionModel:
+    """A real AttritionModel fitted on the dev data (the training issue's classes)."""
+    names = model_feature_names()
+    engineer = FeatureEngineer(feature_names=names)
+    preprocess = build_preprocessor(engineer, ordinal_encoding=ordinal_encoding, scale=scale)  # type: ignore[arg-type]
+    pipeline = Pipeline(
+        [("engineer", engineer), ("preprocess", preprocess), ("estimator", estimator(kind))]
+    )
+    y = (frame[TARGET] == POSITIVE_LABEL).astype(int).to_numpy()
+    model = AttritionModel(
+        pipeline,
+        feature_names=names,
+        calibration_method=calibration,  # type: ignore[arg-type]
+        calibration_folds=3,
+        threshold=threshold,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(frame, y)
+
+
+def register_model(
+    model: Any,
+    tracking_uri: str,
+    artifact_root: Path,
+    *,
+    name: str = MODEL_NAME,
+    champion: bool = True,
+) -> str:
+    """Log ``model`` with mlflow.sklearn, register it, optionally make it the champion."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    experiment = client.get_experiment_by_name("serving-tests")
+    experiment_id = (
+        experiment.experiment_id
+        if experiment is not None
+        else client.create_experiment(
+            "serving-tests", artifact_location=artifact_root.resolve().as_uri()
+        )
+    )
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with mlflow.start_run(experiment_id=experiment_id):
+            mlflow.log_metric("holdout_roc_auc", 0.8)
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                registered_model_name=name,
+                serialization_format="cloudpickle",
+            )
+    version = str(info.registered_model_version)
+    threshold = getattr(model, "threshold", None)
+    if threshold is not None:
+        client.set_model_version_tag(name, version, "threshold", str(threshold))
+    if champion:
+        client.set_registered_model_alias(name, "champion", version)
+    return version
+
+
+def employee(row: pd.Series | dict[str, Any]) -> dict[str, Any]:
+    """A request body for one employee from a dev-data row."""
+    data = dict(row)
+    body = {name: _plain(data[name]) for name in FEATURE_NAMES}
+    body[IDENTIFIER] = int(data[IDENTIFIER])
+    return body
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
