@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-
-import re
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
