@@ -141,9 +141,11 @@ def _check_header(header: Sequence[str], text: str, path: Path) -> list[str]:
 
 
 def _diagnose_header(columns: Sequence[str], text: str) -> str:
-    first_line = text.split("\n", 1)[0]
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    found = set(columns) & set(RAW_COLUMNS)
     for delimiter in _OTHER_DELIMITERS:
-        if first_line.count(delimiter) >= len(REQUIRED_COLUMNS) // 2:
+        names = {name.strip() for name in first_line.split(delimiter)}
+        if len(names & set(RAW_COLUMNS)) > max(len(found), 1):
             return f"the delimiter is {delimiter!r}, expected ',' (comma-separated values)"
     numeric = sum(value.strip().lstrip("-").isdigit() for value in columns)
     if numeric:
@@ -152,10 +154,12 @@ def _diagnose_header(columns: Sequence[str], text: str) -> str:
             f"{len(columns)} values); the file must start with the column names "
             f"({', '.join(RAW_COLUMNS[:3])}, ...)"
         )
+    missing = [name for name in REQUIRED_COLUMNS if name not in found]
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    present = len(REQUIRED_COLUMNS) - len(missing)
     return (
-        "not a CSV of the IBM HR attrition schema: the header has "
-        f"{len(columns)} column(s) and too few known names; required columns are "
-        f"{_names(REQUIRED_COLUMNS)}"
+        f"not a CSV of the IBM HR attrition schema: {present} of the "
+        f"{len(REQUIRED_COLUMNS)} required columns found (missing {_names(missing[:5])}{more})"
     )
 
 

@@ -37,8 +37,13 @@ def to_csv(header: list[str], rows: list[list[str]], newline: str = "\n") -> str
         ("Age,Attrition\n41,Yes\n".encode("utf-16"), "UTF-16"),
         ("Age,Department\n41,Ventes générales\n".encode("latin-1"), "not UTF-8 text"),
         (b"a,b,c\n1,2,3\n", "not a CSV of the IBM HR attrition schema"),
+        (
+            b"Age,Attrition,Department\n41,Yes,Sales\n",
+            "2 of the 31 required columns found (missing EmployeeNumber,",
+        ),
+        (b"Age;Attrition;Department\n41;Yes;Sales\n", "the delimiter is ';', expected ','"),
     ],
-    ids=["empty", "blank", "binary", "utf16", "latin1", "other-csv"],
+    ids=["empty", "blank", "binary", "utf16", "latin1", "other-csv", "few-columns", "short-semi"],
 )
 def test_files_that_are_not_csv_text_fail_with_one_message(
     tmp_path: Path, content: bytes, message: str
