@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.table import Table
 
-from attrition.cli._common import JsonOption, not_available
+from attrition.cli._common import JsonOption, console, emit
+from attrition.registry import AliasMove
+from attrition.registry import promote as promote_version
+from attrition.registry import rollback as rollback_champion
+from attrition.training.inputs import TrainingInput, from_csv, from_database
+from attrition.training.pipeline import TrainingOptions
+from attrition.training.train import SearchSummary, TrainingResult, join_search, train_model
 
 
 def register(app: typer.Typer) -> None:
@@ -16,17 +25,98 @@ def register(app: typer.Typer) -> None:
     app.command()(rollback)
 
 
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _training_input(data: Path | None) -> TrainingInput:
+    return from_csv(data) if data is not None else from_database()
+
+
 def train(
     data: Path | None = typer.Option(None, "--data", help="CSV file (default: the database)."),
     trials: int | None = typer.Option(None, "--trials", min=1, help="Optuna trials."),
     timeout: float | None = typer.Option(None, "--timeout", min=1, help="Search time limit (s)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed."),
-    join: str | None = typer.Option(None, "--join", help="Join an existing study as a worker."),
+    join: str | None = typer.Option(
+        None, "--join", help="Add trials to the shared study STUDY as a search worker, then exit."
+    ),
+    study: str | None = typer.Option(
+        None, "--study", help="Use (or create) the named study, including trials of workers."
+    ),
     no_promote: bool = typer.Option(False, "--no-promote", help="Register, never promote."),
     as_json: bool = JsonOption,
 ) -> None:
     """Search, fit, evaluate, log to MLflow, register, and gate a new model."""
-    not_available("train", "training issue")
+    source = _training_input(data)
+    options = TrainingOptions.from_settings(
+        n_trials=trials,
+        timeout_s=timeout,
+        seed=seed,
+        study_name=join or study,
+        promote=not no_promote,
+        show_progress_bar=not as_json,
+        skipped_rows=source.skipped_rows,
+        data_source=source.source,
+        actor=_actor(),
+    )
+    if join is not None:
+        summary = join_search(source.frame, options)
+        emit(summary.to_json(), as_json, lambda: _render_worker(summary))
+        return
+    result = train_model(source.frame, options)
+    emit(result.to_json(), as_json, lambda: _render_training(result))
+
+
+def _render_worker(summary: SearchSummary) -> None:
+    best = "none yet" if summary.best_value is None else f"{summary.best_value:.4f}"
+    console.print(
+        f"Worker added [bold]{summary.trials_this_worker}[/] trials to study "
+        f"[bold]{summary.study_name}[/] ({summary.trials_total} finished in total; "
+        f"best CV ROC-AUC {best}; stopped by {summary.stopped_by})."
+    )
+
+
+def _metrics_table(result: TrainingResult) -> Table:
+    table = Table(title="Holdout metrics (out-of-fold in brackets)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name in ("roc_auc", "pr_auc", "f1", "f2", "precision", "recall", "brier", "ece"):
+        oof = result.oof_metrics.get(name)
+        extra = f" ({oof:.3f})" if oof is not None else ""
+        table.add_row(name, f"{result.metrics[name]:.3f}{extra}")
+    low, high = result.metrics["roc_auc_ci_low"], result.metrics["roc_auc_ci_high"]
+    table.add_row("roc_auc 95% CI", f"[{low:.3f}, {high:.3f}]")
+    return table
+
+
+def _render_training(result: TrainingResult) -> None:
+    console.print(
+        f"Study [bold]{result.study_name}[/]: {result.trials_completed} trials completed, "
+        f"{result.trials_pruned} pruned (stopped by {result.stopped_by}); best "
+        f"{result.best_params.get('family')} with CV ROC-AUC {result.best_cv_roc_auc:.4f}."
+    )
+    console.print(_metrics_table(result))
+    console.print(f"Threshold [bold]{result.threshold:.3f}[/]: {result.threshold_reason}.")
+    verdict = "[green]passed[/]" if result.gate.passed else "[red]failed[/]"
+    console.print(f"Quality gate {verdict}:")
+    for reason in result.gate.reasons:
+        console.print(f"  - {reason}")
+    where = "champion" if result.promoted else "challenger"
+    console.print(
+        f"Registered version [bold]{result.model_version}[/] as {where} "
+        f"(run {result.run_id}, {result.rows} rows, {result.skipped_rows} skipped, "
+        f"{result.duration_s:.0f}s)."
+    )
+
+
+def _render_move(move: AliasMove) -> None:
+    before = f" (was v{move.previous})" if move.previous else ""
+    console.print(f"{move.alias} of {move.model_name} is now v{move.version}{before}.")
+
+
+def _move_json(move: AliasMove) -> dict[str, Any]:
+    return move.to_dict()
 
 
 def promote(
@@ -34,9 +124,11 @@ def promote(
     as_json: bool = JsonOption,
 ) -> None:
     """Move the champion alias to VERSION (audited)."""
-    not_available("promote", "training issue")
+    move = promote_version(version, actor=_actor())
+    emit(_move_json(move), as_json, lambda: _render_move(move))
 
 
 def rollback(as_json: bool = JsonOption) -> None:
     """Move the champion alias back to the previous champion (audited)."""
-    not_available("rollback", "training issue")
+    move = rollback_champion(actor=_actor())
+    emit(_move_json(move), as_json, lambda: _render_move(move))

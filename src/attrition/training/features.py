@@ -63,6 +63,18 @@ LOG_COLUMNS: Final = (
     "YearsWithCurrManager",
     "DistanceFromHome",
 )
+# Columns with little or no signal about leaving in this schema (the three pay "rates" are
+# unrelated to income and to attrition; the others barely vary with it). Dropping them is a
+# preprocessing choice of the search ("columns": "core"), kept only when CV says it helps.
+WEAK_COLUMNS: Final = (
+    "DailyRate",
+    "HourlyRate",
+    "MonthlyRate",
+    "PercentSalaryHike",
+    "PerformanceRating",
+    "Education",
+)
+COLUMN_SETS: Final = ("all", "core")
 SATISFACTION_COLUMNS: Final = (
     "EnvironmentSatisfaction",
     "JobSatisfaction",
@@ -70,6 +82,15 @@ SATISFACTION_COLUMNS: Final = (
     "WorkLifeBalance",
     "JobInvolvement",
 )
+
+
+def select_columns(features: tuple[str, ...], column_set: str) -> tuple[str, ...]:
+    """The raw input columns of a column set: "all", or "core" (without WEAK_COLUMNS)."""
+    if column_set == "all":
+        return features
+    if column_set == "core":
+        return tuple(name for name in features if name not in WEAK_COLUMNS)
+    raise ValueError(f"column set {column_set!r}: expected one of {', '.join(COLUMN_SETS)}")
 
 
 def engineered_sources(
