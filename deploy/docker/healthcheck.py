@@ -25,7 +25,7 @@ def check_url(url: str, timeout: float) -> str | None:
     if not url.startswith(("http://", "https://")):
         return f"not an http(s) URL: {url}"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             status = int(response.status)
     except urllib.error.HTTPError as error:
         return f"{url} answered {error.code}"

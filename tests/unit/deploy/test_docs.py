@@ -72,3 +72,19 @@ def test_every_setting_named_in_the_docs_exists() -> None:
     for doc in DOCS:
         for name in SETTING.findall(doc.read_text()):
             assert name in fields | deploy_names, f"{doc.name}: {name} is no setting"
+
+
+def test_the_documented_envsubst_list_covers_every_nginx_placeholder() -> None:
+    """The manual scale-out steps render both templates completely."""
+    operations = (REPO_ROOT / "docs" / "operations.md").read_text()
+    listed = re.search(r"vars='([^']*)'", operations)
+    assert listed, "operations.md lost its envsubst variable list"
+    documented = set(re.findall(r"\$(ATTRITION_[A-Z_]+)", listed.group(1)))
+    exported = set(re.findall(r"(ATTRITION_[A-Z_]+)=", operations))
+    placeholders = {
+        name
+        for template in (REPO_ROOT / "deploy" / "nginx").glob("*.template")
+        for name in re.findall(r"\$\{(ATTRITION_[A-Z_]+)\}", template.read_text())
+    }
+    assert documented == placeholders
+    assert placeholders <= exported, placeholders - exported

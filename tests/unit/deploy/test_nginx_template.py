@@ -213,7 +213,7 @@ def start_edge(
         conf = render(require_tool, tmp_path, [r.port for r in replicas.values()], ports)
         nginx = require_tool("nginx")
         check = subprocess.run(
-            [nginx, "-t", "-p", str(tmp_path), "-c", str(conf)],
+            [nginx, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(conf)],
             capture_output=True,
             text=True,
             timeout=30,
@@ -221,7 +221,7 @@ def start_edge(
         )
         assert check.returncode == 0, f"nginx -t rejected the rendered template:\n{check.stderr}"
         balancer = subprocess.Popen(
-            [nginx, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"]
+            [nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"]
         )
         processes.append(balancer)
         wait_for_port(ports[1], balancer, "nginx")

@@ -330,20 +330,23 @@ def test_postgres_init_gives_mlflow_its_own_role_and_databases(
     result = run_sh(DEPLOY / "postgres" / "init-databases.sh", env)
     assert result.returncode == 0, result.stderr
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    with create_engine(POSTGRES_ADMIN_URL).connect() as connection:
-        owners = dict(
-            connection.execute(
+    admin = create_engine(POSTGRES_ADMIN_URL)
+    with admin.connect() as connection:
+        owners: dict[str, str] = {
+            str(name): str(owner)
+            for name, owner in connection.execute(
                 text(
                     "SELECT datname, pg_get_userbyid(datdba) FROM pg_database "
                     "WHERE datname = ANY(:names)"
                 ),
                 {"names": list(scratch_names.values())},
-            ).all()
-        )
-        has_password = connection.execute(
+            )
+        }
+        has_password: bool = connection.execute(
             text("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = :role"),
             {"role": scratch_names["MLFLOW_DB_USER"]},
         ).scalar_one()
+    admin.dispose()
     mlflow_role = scratch_names["MLFLOW_DB_USER"]
     assert owners[scratch_names["MLFLOW_DB_NAME"]] == mlflow_role
     assert owners[scratch_names["MLFLOW_AUTH_DB_NAME"]] == mlflow_role
