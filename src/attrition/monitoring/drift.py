@@ -49,6 +49,7 @@ Kind = Literal["numeric", "discrete", "categorical"]
 PREDICTION = "prediction"
 MIN_EXPECTED = 5.0
 MAX_UNSEEN_LISTED = 20
+MAX_BARS = 40
 MAX_LABEL_CHARS = 48
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 COUNTING_RANGE = 1 << 16  # integer data spanning at most this (or n) values is counted, not sorted
@@ -604,11 +605,27 @@ def _compare_levels(ref: ReferenceFeature, values: Any, min_rows: int) -> _Raw:
     if current_count >= min_rows and ref.present >= min_rows:
         statistic, dof = chi2_statistic(ref_full, cur_full)
         effect = jensen_shannon(ref_full, cur_full)
-    labels = (*ref.levels, *extra)
+    labels = [*ref.levels, *extra]
+    if ref.kind == "discrete":  # show levels in numeric order, unseen ones included
+        order = np.argsort([float(label) for label in labels], kind="stable")
+        labels, ref_full, cur_full = [labels[i] for i in order], ref_full[order], cur_full[order]
     return _Raw(
         ref, "chi2", statistic, dof, effect, current_count, missing, unseen,
-        _bars(labels, ref_full), _bars(labels, cur_full),
+        *_level_views(labels, ref_full, cur_full),
     )  # fmt: skip
+
+
+def _level_views(
+    labels: Sequence[str], reference: FloatArray, current: FloatArray
+) -> tuple[Distribution, Distribution]:
+    """Bars for plots, the rarest levels beyond ``MAX_BARS`` folded into one "other" bar."""
+    if len(labels) > MAX_BARS:
+        keep = np.sort(np.argsort(-(reference + current), kind="stable")[: MAX_BARS - 1])
+        rest = np.setdiff1d(np.arange(len(labels)), keep)
+        labels = [*(labels[i] for i in keep), "other"]
+        reference = np.append(reference[keep], reference[rest].sum())
+        current = np.append(current[keep], current[rest].sum())
+    return _bars(labels, reference), _bars(labels, current)
 
 
 def _compare_feature(ref: ReferenceFeature, values: Any, config: DriftConfig) -> _Raw:

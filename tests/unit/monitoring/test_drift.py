@@ -311,3 +311,15 @@ def test_columns_from_frame_reads_numbers_and_strings() -> None:
     assert columns["c"].tolist() == ["a", None, "b"]
     with pytest.raises(AttritionError, match="must hold numbers"):
         columns_from_frame(pd.DataFrame({"x": ["a"], "c": ["a"]}), [NUM, CAT])
+
+
+def test_discrete_bars_are_in_numeric_order_and_capped() -> None:
+    rng = _rng(14)
+    ref = {"s": rng.choice([2, 3, 4], 1000).astype(float)}
+    few_new = compare(ref, {"s": rng.choice([1, 2, 3, 4, 10], 1000).astype(float)}, [ORD], CONFIG)
+    assert few_new.features[0].current.labels == ("1", "2", "3", "4", "10")
+    many_new = compare(ref, {"s": rng.integers(0, 500, 1000).astype(float)}, [ORD], CONFIG)
+    view = many_new.features[0].current
+    assert len(view.labels) == 40 and view.labels[-1] == "other"
+    assert sum(view.proportions) == pytest.approx(1.0, abs=1e-5)
+    assert len(many_new.features[0].unseen) == 20  # listed unseen values are capped too
