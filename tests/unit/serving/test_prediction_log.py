@@ -3,7 +3,6 @@ replay in order without duplicates, and segments left by dead processes."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
@@ -142,4 +141,4 @@ def test_a_segment_held_by_a_live_writer_is_not_claimed(tmp_path: Path) -> None:
     writer_spool.close_active()
     assert other.replay(seen.extend) == 1
     assert not any(p.exists() for p in writer_spool.segments())
-    assert os.listdir(tmp_path / "spool") == []
+    assert list((tmp_path / "spool").iterdir()) == []
