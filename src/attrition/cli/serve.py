@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from attrition.cli._common import JsonOption, console, emit, not_available
+from attrition.cli._common import JsonOption, console, emit, err_console
 from attrition.errors import AttritionError
 from attrition.settings import get_settings
 
@@ -80,13 +80,34 @@ def predict(
     )
 
 
-def ui(port: int = typer.Option(8501, "--port", min=1, max=65535)) -> None:
-    """Run the Streamlit dashboard."""
-    not_available("ui", "dashboard issue")
+def ui(
+    port: int = typer.Option(8501, "--port", min=1, max=65535),
+    host: str | None = typer.Option(
+        None, "--host", help="Address to bind (default: STREAMLIT_SERVER_ADDRESS or loopback)."
+    ),
+) -> None:
+    """Run the Streamlit dashboard (it talks to ATTRITION_API_URL)."""
+    from attrition.dashboard.launcher import run_ui
+
+    raise typer.Exit(run_ui(port, host))
 
 
 def up(
     replicas: int = typer.Option(1, "--replicas", min=1, help="API processes."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address both servers bind."),
+    api_port: int = typer.Option(8000, "--api-port", min=1, max=65535),
+    ui_port: int = typer.Option(8501, "--ui-port", min=1, max=65535),
 ) -> None:
     """Run the API and the dashboard together in the foreground (Ctrl-C stops both)."""
-    not_available("up", "serving and dashboard issues")
+    from attrition.dashboard.launcher import api_url_for, run_up
+
+    console.print(
+        f"API on {api_url_for(host, api_port)}, dashboard on "
+        f"{api_url_for(host, ui_port)} - press Ctrl-C to stop both."
+    )
+
+    def died(name: str, code: int) -> None:
+        err_console.print(f"[bold red]{name} exited with code {code}; stopping.[/]")
+
+    code = run_up(host=host, api_port=api_port, ui_port=ui_port, workers=replicas, on_exit=died)
+    raise typer.Exit(code)

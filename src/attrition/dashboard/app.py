@@ -1,0 +1,72 @@
+"""The dashboard's entry script (``attrition ui`` runs ``streamlit run`` on this file).
+
+Signed out, the only page is Sign in; signed in (a key entered, or ATTRITION_API_KEY set),
+the pages are Predict, Batch, Workforce, Model and Monitoring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from attrition.dashboard import session
+from attrition.dashboard.client import ApiError
+
+VIEWS = Path(__file__).resolve().parent / "views"
+PAGES = (
+    ("predict.py", "Predict", ":material/person_search:"),
+    ("batch.py", "Batch", ":material/table_view:"),
+    ("workforce.py", "Workforce", ":material/groups:"),
+    ("model.py", "Model", ":material/model_training:"),
+    ("monitoring.py", "Monitoring", ":material/monitor_heart:"),
+)
+
+
+def pages(signed_in: bool) -> list[st.Page]:
+    """The pages a visitor may open."""
+    if not signed_in:
+        return [
+            st.Page(VIEWS / "signin.py", title="Sign in", icon=":material/login:", default=True)
+        ]
+    return [
+        st.Page(VIEWS / name, title=title, icon=icon, default=index == 0)
+        for index, (name, title, icon) in enumerate(PAGES)
+    ]
+
+
+def sidebar(connection: session.Connection) -> None:
+    """API status, the served model and sign-out."""
+    with st.sidebar:
+        st.caption(f"API: {connection.api_url}")
+        try:
+            status = session.ready()
+        except ApiError as error:
+            st.caption(f":red[API unreachable] - {error}")
+        else:
+            if status.ready:
+                st.caption(f":green[Model v{status.model_version}] ({status.model_source})")
+            else:
+                st.caption(":orange[API up, no model loaded yet]")
+        if st.button("Sign out", icon=":material/logout:", key="sign-out"):
+            session.sign_out()
+            st.rerun()
+        st.caption(session.DISCLAIMER)
+
+
+def main() -> None:
+    st.set_page_config(
+        page_title="Attrition risk",
+        page_icon=":material/groups:",
+        layout="wide",
+        initial_sidebar_state="auto",
+    )
+    connection = session.current_connection()
+    navigation = st.navigation(pages(connection is not None))
+    if connection is not None:
+        sidebar(connection)
+    navigation.run()
+
+
+if __name__ == "__main__":
+    main()

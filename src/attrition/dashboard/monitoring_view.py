@@ -1,0 +1,206 @@
+"""The Monitoring page's tables and figures, from the API's drift reports.
+
+A report's ``summary`` carries the drift engine's result (``features`` with per-feature
+tests, effects and reference/current distributions, ``prediction``) either at the top level
+or under ``drift``, and realised performance under ``performance`` when outcomes exist.
+Pure functions, no Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from attrition.dashboard.charts import compact
+from attrition.dashboard.models import ReportDetail, ReportSummary
+
+REFERENCE_COLOR = "#7f8c8d"
+CURRENT_COLOR = "#e67e22"
+PERFORMANCE_METRICS = ("roc_auc", "pr_auc", "recall", "precision", "f2", "brier")
+
+
+def reports_table(reports: Sequence[ReportSummary]) -> pd.DataFrame:
+    """Newest first: when, model, sizes, verdicts, drifted features, actions taken."""
+    return pd.DataFrame(
+        [
+            {
+                "id": r.id,
+                "created_at": r.created_at,
+                "model_version": r.model_version,
+                "current_rows": r.current_rows,
+                "dataset_drift": r.dataset_drift,
+                "drift_share": r.drift_share,
+                "prediction_drift": r.prediction_drift,
+                "performance_decay": r.performance_decay,
+                "drifted_features": ", ".join(r.drifted_features),
+                "alert_sent": r.alert_sent,
+                "retrained": r.retrained,
+                "new_version": r.new_version,
+            }
+            for r in reports
+        ],
+        columns=[
+            "id",
+            "created_at",
+            "model_version",
+            "current_rows",
+            "dataset_drift",
+            "drift_share",
+            "prediction_drift",
+            "performance_decay",
+            "drifted_features",
+            "alert_sent",
+            "retrained",
+            "new_version",
+        ],
+    )
+
+
+def alert_history(reports: Sequence[ReportSummary]) -> pd.DataFrame:
+    """Checks that raised an alert, with what was found and what happened next."""
+    rows = []
+    for r in reports:
+        if not r.alert_sent:
+            continue
+        found = [
+            label
+            for flag, label in (
+                (r.dataset_drift, "dataset drift"),
+                (r.prediction_drift, "prediction drift"),
+                (r.performance_decay, "performance decay"),
+            )
+            if flag
+        ]
+        action = f"retrained: v{r.new_version}" if r.retrained else "no retraining"
+        rows.append(
+            {
+                "report": r.id,
+                "created_at": r.created_at,
+                "found": ", ".join(found) or "drift",
+                "action": action,
+            }
+        )
+    return pd.DataFrame(rows, columns=["report", "created_at", "found", "action"])
+
+
+def drift_result(summary: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The drift engine's part of a report summary."""
+    inner = summary.get("drift")
+    return inner if isinstance(inner, Mapping) else summary
+
+
+def features_of(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    features = drift_result(summary).get("features") or []
+    return [f for f in features if isinstance(f, Mapping)]
+
+
+def feature_drift_table(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per feature, drifted first, then by effect size (largest first)."""
+    rows = [
+        {
+            "feature": f.get("name"),
+            "drifted": bool(f.get("drifted")),
+            "kind": f.get("kind"),
+            "test": f.get("test"),
+            "p_adjusted": f.get("p_adjusted"),
+            "effect": f.get("effect"),
+            "effect_name": f.get("effect_name"),
+            "threshold": f.get("threshold"),
+            "missing_rate_current": f.get("missing_rate_current"),
+            "unseen_rate": f.get("unseen_rate"),
+            "reasons": "; ".join(f.get("reasons") or []),
+        }
+        for f in features_of(summary)
+    ]
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "feature",
+            "drifted",
+            "kind",
+            "test",
+            "p_adjusted",
+            "effect",
+            "effect_name",
+            "threshold",
+            "missing_rate_current",
+            "unseen_rate",
+            "reasons",
+        ],
+    )
+    effect = pd.to_numeric(table["effect"], errors="coerce").fillna(-1.0)
+    order = table.assign(_effect=effect).sort_values(
+        ["drifted", "_effect", "feature"], ascending=[False, False, True], kind="stable"
+    )
+    return order.drop(columns="_effect").reset_index(drop=True)
+
+
+def find_feature(summary: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    return next((f for f in features_of(summary) if f.get("name") == name), None)
+
+
+def prediction_drift(summary: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    found = drift_result(summary).get("prediction")
+    return found if isinstance(found, Mapping) else None
+
+
+def _bar_labels(distribution: Mapping[str, Any]) -> list[str]:
+    labels = list(distribution.get("labels") or [])
+    if labels:
+        return [str(label) for label in labels]
+    edges = list(distribution.get("edges") or [])
+    return [f"{low:.3g}-{high:.3g}" for low, high in pairwise(edges)]
+
+
+def distribution_figure(feature: Mapping[str, Any]) -> go.Figure:
+    """Reference vs current proportions per category, level or histogram bin."""
+    figure = go.Figure()
+    for side, color in (("reference", REFERENCE_COLOR), ("current", CURRENT_COLOR)):
+        distribution = feature.get(side) or {}
+        figure.add_trace(
+            go.Bar(
+                x=_bar_labels(distribution),
+                y=list(distribution.get("proportions") or []),
+                name=side,
+                marker_color=color,
+            )
+        )
+    figure.update_layout(barmode="group")
+    figure.update_yaxes(tickformat=".0%", title="share of rows")
+    verdict = "drifted" if feature.get("drifted") else "no drift"
+    return compact(figure, f"{feature.get('name')}: reference vs current ({verdict})", 320)
+
+
+def performance_rows(details: Sequence[ReportDetail]) -> pd.DataFrame:
+    """Realised performance per report that had outcomes, oldest first."""
+    rows = []
+    for detail in details:
+        performance = detail.summary.get("performance")
+        if not isinstance(performance, Mapping):
+            continue
+        metrics = performance.get("metrics", performance)
+        row = {"created_at": detail.created_at, "report": detail.id}
+        row.update({m: metrics.get(m) for m in PERFORMANCE_METRICS if metrics.get(m) is not None})
+        rows.append(row)
+    return (
+        pd.DataFrame(rows).sort_values("created_at").reset_index(drop=True)
+        if rows
+        else pd.DataFrame(columns=["created_at", "report"])
+    )
+
+
+def performance_figure(table: pd.DataFrame) -> go.Figure:
+    figure = go.Figure()
+    for metric in PERFORMANCE_METRICS:
+        if metric in table.columns:
+            figure.add_trace(
+                go.Scatter(
+                    x=table["created_at"], y=table[metric], name=metric, mode="lines+markers"
+                )
+            )
+    figure.update_yaxes(range=[0, 1])
+    return compact(figure, "Realised performance over time", 320)

@@ -1,0 +1,186 @@
+"""Streamlit glue: who is signed in, the API client, cached API reads, error states.
+
+Slow-changing reads (model, reports, workforce summary) go through ``st.cache_data`` with a
+short TTL, keyed by the API URL and key so that two users never share results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from attrition.dashboard.client import (
+    ApiClient,
+    ApiError,
+    ApiUnavailableError,
+    AuthenticationError,
+    NoModelError,
+    NotSupportedError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
+from attrition.dashboard.models import (
+    ModelInfo,
+    ModelVersions,
+    Ready,
+    ReportDetail,
+    ReportPage,
+    WorkforceSummary,
+)
+from attrition.settings import get_settings
+
+CONNECTION = "connection"
+DISCLAIMER = (
+    "Decision support only: a risk score is a prompt for a conversation, never a decision "
+    "about a person on its own."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where the API is and the key to use."""
+
+    api_url: str
+    api_key: str
+
+
+def settings_connection() -> Connection | None:
+    """A connection from ATTRITION_API_URL / ATTRITION_API_KEY, if a key is configured."""
+    settings = get_settings()
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        return None
+    return Connection(settings.api_url, settings.api_key.get_secret_value())
+
+
+def current_connection() -> Connection | None:
+    """The signed-in connection: from this session, else from the settings."""
+    found = st.session_state.get(CONNECTION)
+    if isinstance(found, Connection):
+        return found
+    configured = settings_connection()
+    if configured is not None:
+        st.session_state[CONNECTION] = configured
+    return configured
+
+
+def sign_in(connection: Connection) -> None:
+    st.session_state[CONNECTION] = connection
+
+
+def sign_out() -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state[CONNECTION] = None
+    st.cache_data.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def _client(api_url: str, api_key: str) -> ApiClient:
+    return ApiClient(api_url, api_key)
+
+
+def client() -> ApiClient:
+    """The API client of the signed-in user (the app only shows pages once signed in)."""
+    connection = current_connection()
+    if connection is None:
+        raise AuthenticationError("Not signed in. Open the Sign in page and enter an API key.")
+    return _client(connection.api_url, connection.api_key)
+
+
+def _args() -> tuple[str, str]:
+    connection = current_connection()
+    if connection is None:
+        raise AuthenticationError("Not signed in. Open the Sign in page and enter an API key.")
+    return connection.api_url, connection.api_key
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _ready(api_url: str, api_key: str) -> Ready:
+    return _client(api_url, api_key).ready()
+
+
+@st.cache_data(ttl=60, show_spinner="Loading the model...")
+def _model(api_url: str, api_key: str) -> ModelInfo:
+    return _client(api_url, api_key).model()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _versions(api_url: str, api_key: str) -> ModelVersions:
+    return _client(api_url, api_key).model_versions()
+
+
+@st.cache_data(ttl=30, show_spinner="Loading the workforce summary...")
+def _workforce(api_url: str, api_key: str, days: int) -> WorkforceSummary:
+    return _client(api_url, api_key).workforce(days)
+
+
+@st.cache_data(ttl=30, show_spinner="Loading drift reports...")
+def _reports(api_url: str, api_key: str, limit: int) -> ReportPage:
+    return _client(api_url, api_key).reports(limit=limit)
+
+
+@st.cache_data(ttl=300, show_spinner="Loading the report...")
+def _report(api_url: str, api_key: str, report_id: int) -> ReportDetail:
+    return _client(api_url, api_key).report(report_id)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _report_html(api_url: str, api_key: str, report_id: int) -> str:
+    return _client(api_url, api_key).report_html(report_id)
+
+
+def ready() -> Ready:
+    return _ready(*_args())
+
+
+def model() -> ModelInfo:
+    return _model(*_args())
+
+
+def versions() -> ModelVersions:
+    return _versions(*_args())
+
+
+def workforce(days: int) -> WorkforceSummary:
+    return _workforce(*_args(), days)
+
+
+def reports(limit: int = 50) -> ReportPage:
+    return _reports(*_args(), limit)
+
+
+def report(report_id: int) -> ReportDetail:
+    return _report(*_args(), report_id)
+
+
+def report_html(report_id: int) -> str:
+    return _report_html(*_args(), report_id)
+
+
+def refresh() -> None:
+    """Forget cached API reads (after an action that changes them)."""
+    st.cache_data.clear()
+
+
+def show_error(error: ApiError) -> None:
+    """One clear message per failure, with what to do about it."""
+    if isinstance(error, ApiUnavailableError):
+        st.error(f"API unreachable. {error}", icon=":material/cloud_off:")
+    elif isinstance(error, AuthenticationError):
+        st.error(f"Wrong or revoked key. {error}", icon=":material/key_off:")
+        if st.button("Sign out and enter another key", key=f"signout-{id(error)}"):
+            sign_out()
+            st.rerun()
+    elif isinstance(error, PermissionDeniedError):
+        st.warning(
+            f"{error} Ask an administrator for a key with the needed role.", icon=":material/lock:"
+        )
+    elif isinstance(error, NoModelError):
+        st.info(f"No model yet. {error}", icon=":material/model_training:")
+    elif isinstance(error, NotSupportedError):
+        st.info(str(error), icon=":material/info:")
+    elif isinstance(error, RateLimitedError):
+        st.warning(str(error), icon=":material/hourglass_top:")
+    else:
+        st.error(str(error), icon=":material/error:")

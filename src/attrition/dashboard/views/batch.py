@@ -1,0 +1,158 @@
+"""Batch: upload a CSV of the schema, see problems by line and field, score the valid rows
+in chunks of the API's limit, then sort, filter and download."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from attrition.dashboard import session
+from attrition.dashboard.batch import (
+    BatchCheck,
+    check_rows,
+    filter_results,
+    payloads,
+    read_upload,
+    results_frame,
+    score_in_chunks,
+    to_csv_bytes,
+)
+from attrition.dashboard.client import ApiError
+from attrition.errors import AttritionError
+from attrition.schema import FEATURES, REQUIRED_COLUMNS, CategoricalFeature
+from attrition.settings import get_settings
+
+RESULTS = "batch.results"
+ERRORS_SHOWN = 500
+
+
+def show_check(check: BatchCheck) -> None:
+    rows, bad = check.total_rows, check.invalid_rows
+    left, middle, right = st.columns(3)
+    left.metric("Rows in file", rows)
+    middle.metric("Valid rows", len(check.valid))
+    right.metric("Rows with problems", bad)
+    if check.ignored_columns:
+        st.caption("Ignored columns: " + ", ".join(check.ignored_columns))
+    if not len(check.errors):
+        st.success("Every row passed the checks.", icon=":material/check_circle:")
+        return
+    st.warning(
+        f"{bad} row(s) have problems and will not be scored. Fix them in the file and "
+        "upload it again.",
+        icon=":material/rule:",
+    )
+    st.dataframe(
+        check.errors.head(ERRORS_SHOWN),
+        hide_index=True,
+        key="batch-errors",
+        use_container_width=True,
+    )
+    if len(check.errors) > ERRORS_SHOWN:
+        st.caption(f"Showing {ERRORS_SHOWN} of {len(check.errors)} problems; download all:")
+    st.download_button(
+        "Download the problems (CSV)",
+        to_csv_bytes(check.errors),
+        file_name="batch_problems.csv",
+        mime="text/csv",
+        key="batch-errors-csv",
+    )
+
+
+def score(check: BatchCheck, digest: str) -> None:
+    rows = payloads(check.valid)
+    progress = st.progress(0.0, text=f"Scoring {len(rows)} rows...")
+
+    def advance(done: int, total: int) -> None:
+        progress.progress(done / total, text=f"Scored {done} of {total} rows")
+
+    client = session.client()
+    try:
+        predictions = score_in_chunks(
+            rows,
+            lambda chunk: client.predict_batch(chunk).predictions,
+            get_settings().max_batch_rows,
+            advance,
+        )
+    except ApiError as error:
+        progress.empty()
+        session.show_error(error)
+        return
+    progress.empty()
+    st.session_state[RESULTS] = (digest, results_frame(check.valid, predictions))
+
+
+def show_results(results: pd.DataFrame) -> None:
+    st.subheader("Results")
+    departments = FEATURES["Department"]
+    assert isinstance(departments, CategoricalFeature)
+    left, middle, right = st.columns(3)
+    with left:
+        minimum = st.slider("Minimum risk", 0.0, 1.0, 0.0, 0.05, key="batch-min", format="%.2f")
+    with middle:
+        chosen = st.multiselect("Departments", departments.categories, key="batch-departments")
+    with right:
+        at_risk_only = st.toggle("At risk only", key="batch-at-risk")
+        lowest_first = st.toggle("Lowest risk first", key="batch-ascending")
+    shown = filter_results(
+        results,
+        min_probability=minimum,
+        at_risk_only=at_risk_only,
+        departments=chosen,
+        ascending=lowest_first,
+    )
+    at_risk = int(results["at_risk"].sum())
+    st.caption(f"{len(shown)} of {len(results)} employees shown; {at_risk} at risk in total.")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        use_container_width=True,
+        key="batch-results",
+        column_config={
+            "attrition_probability": st.column_config.ProgressColumn(
+                "risk", format="percent", min_value=0.0, max_value=1.0
+            )
+        },
+    )
+    st.download_button(
+        "Download results (CSV)",
+        to_csv_bytes(shown),
+        type="primary",
+        file_name="attrition_scores.csv",
+        mime="text/csv",
+        key="batch-results-csv",
+    )
+
+
+def render() -> None:
+    st.title("Score a batch")
+    st.caption(session.DISCLAIMER)
+    st.write(
+        f"Upload a CSV with the columns {', '.join(REQUIRED_COLUMNS[:4])}, ... (the "
+        "IBM HR schema; Attrition and constant columns are optional)."
+    )
+    upload = st.file_uploader("CSV file", type=["csv"], key="batch-file")
+    if upload is None:
+        st.info("No file yet: upload a CSV to check and score it.", icon=":material/upload:")
+        return
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        check = check_rows(read_upload(data))
+    except AttritionError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    show_check(check)
+    if len(check.valid) and st.button(
+        f"Score {len(check.valid)} valid rows", type="primary", key="batch-score"
+    ):
+        score(check, digest)
+    stored = st.session_state.get(RESULTS)
+    if stored is not None and stored[0] == digest:
+        show_results(stored[1])
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,177 @@
+"""Model: the champion's metrics, confusion matrix, fairness, importance, versions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from attrition.dashboard import session
+from attrition.dashboard.client import ApiError, NotSupportedError
+from attrition.dashboard.model_view import (
+    confusion_counts,
+    confusion_figure,
+    curve_figure,
+    fairness_table,
+    importance_figure,
+    metric_table,
+    versions_table,
+)
+from attrition.dashboard.models import ModelInfo
+
+CURVES = (("roc", "ROC"), ("pr", "Precision-recall"), ("calibration", "Calibration"))
+
+
+def show_summary(info: ModelInfo) -> None:
+    columns = st.columns(4)
+    columns[0].metric("Champion", f"v{info.version}")
+    columns[1].metric("Threshold", f"{info.threshold:.2f}")
+    auc = info.metrics.get("holdout_roc_auc", info.metrics.get("roc_auc"))
+    columns[2].metric("ROC-AUC (holdout)", "n/a" if auc is None else f"{auc:.3f}")
+    columns[3].metric("Features", len(info.features))
+    st.caption(
+        f"{info.name} v{info.version}, run {info.run_id or 'unknown'}, trained "
+        f"{info.trained_at or 'unknown'}, served from the {info.source}."
+    )
+    if info.threshold_reason:
+        st.caption(f"Threshold: {info.threshold_reason}")
+
+
+def show_metrics(info: ModelInfo) -> None:
+    st.subheader("Metrics")
+    table = metric_table(info.metrics)
+    left, right = st.columns(2)
+    with left:
+        if table.empty:
+            st.info("The API sent no evaluation metrics for this model.")
+        else:
+            st.dataframe(
+                table,
+                hide_index=True,
+                use_container_width=True,
+                key="model-metrics",
+                column_config={
+                    "holdout": st.column_config.NumberColumn(format="%.3f"),
+                    "out-of-fold": st.column_config.NumberColumn(format="%.3f"),
+                },
+            )
+    with right:
+        counts = confusion_counts(info.metrics)
+        if counts is None:
+            st.info("Confusion matrix: not available from this API version.")
+        else:
+            st.plotly_chart(
+                confusion_figure(counts, info.threshold),
+                use_container_width=True,
+                key="model-confusion",
+            )
+
+
+def show_extras(info: ModelInfo) -> None:
+    missing = []
+    if info.curves:
+        columns = st.columns(len(CURVES))
+        for column, (kind, _label) in zip(columns, CURVES, strict=True):
+            if kind in info.curves:
+                column.plotly_chart(
+                    curve_figure(info.curves[kind], kind),
+                    use_container_width=True,
+                    key=f"model-curve-{kind}",
+                )
+    else:
+        missing.append("ROC, precision-recall and calibration curves")
+    st.subheader("Fairness")
+    if info.fairness:
+        st.dataframe(
+            fairness_table(info.fairness),
+            hide_index=True,
+            use_container_width=True,
+            key="model-fairness",
+        )
+    else:
+        missing.append("the fairness table (four-fifths rule per group)")
+    if info.importance:
+        st.plotly_chart(
+            importance_figure(info.importance), use_container_width=True, key="model-importance"
+        )
+    else:
+        missing.append("global feature importance")
+    if missing:
+        st.info(
+            "Not available from this API version: " + "; ".join(missing) + ". They are "
+            "in the model's MLflow run.",
+            icon=":material/info:",
+        )
+
+
+def show_versions(info: ModelInfo) -> None:
+    st.subheader("Versions")
+    try:
+        listing = session.versions()
+    except NotSupportedError:
+        st.info(
+            "Version history with aliases: not available from this API version. "
+            "Promote or roll back with `attrition promote VERSION` / `attrition rollback`.",
+            icon=":material/info:",
+        )
+        return
+    except ApiError as error:
+        session.show_error(error)
+        return
+    st.dataframe(
+        versions_table(listing.versions),
+        hide_index=True,
+        use_container_width=True,
+        key="model-versions",
+    )
+    admin_actions([v.version for v in listing.versions if v.version != info.version])
+
+
+def admin_actions(candidates: list[str]) -> None:
+    with st.expander("Administrator actions (admin key; audited by the API)"):
+        version = st.selectbox("Version to promote", candidates, key="model-promote-version")
+        left, right = st.columns(2)
+        if left.button("Promote to champion", disabled=version is None, key="model-promote"):
+            run_action(lambda: session.client().promote(str(version)))
+        if right.button("Roll back to previous champion", key="model-rollback"):
+            run_action(lambda: session.client().rollback())
+
+
+def run_action(action: object) -> None:
+    assert callable(action)
+    try:
+        result = action()
+    except ApiError as error:
+        session.show_error(error)
+        return
+    session.refresh()
+    st.success(f"Done: {result}")
+
+
+def reload_action() -> None:
+    with st.expander("Reload the champion in the API (admin key)"):
+        st.caption("The API also picks up a moved champion alias by itself.")
+        if st.button("Reload champion", key="model-reload"):
+            try:
+                result = session.client().reload_model()
+            except ApiError as error:
+                session.show_error(error)
+                return
+            session.refresh()
+            st.success(f"Serving v{result.version} (was v{result.previous_version}).")
+
+
+def render() -> None:
+    st.title("Model")
+    try:
+        info = session.model()
+    except ApiError as error:
+        session.show_error(error)
+        return
+    show_summary(info)
+    show_metrics(info)
+    show_extras(info)
+    show_versions(info)
+    reload_action()
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,151 @@
+"""Monitoring: drift reports, per-feature drift (drifted first), distributions, prediction
+drift, realised performance, alert history and the full HTML report."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from attrition.dashboard import session
+from attrition.dashboard.client import ApiError
+from attrition.dashboard.models import ReportDetail, ReportSummary
+from attrition.dashboard.monitoring_view import (
+    alert_history,
+    distribution_figure,
+    feature_drift_table,
+    find_feature,
+    performance_figure,
+    performance_rows,
+    prediction_drift,
+    reports_table,
+)
+
+HISTORY = 20
+
+
+def run_check() -> None:
+    with st.expander("Run a drift check now (admin key)"):
+        if st.button("Run check", key="mon-run"):
+            try:
+                with st.spinner("Running the drift and performance check..."):
+                    summary = session.client().run_monitoring()
+            except ApiError as error:
+                session.show_error(error)
+                return
+            session.refresh()
+            st.success(f"Report {summary.id} created.")
+
+
+def show_report(detail: ReportDetail) -> None:
+    columns = st.columns(4)
+    columns[0].metric("Dataset drift", "yes" if detail.dataset_drift else "no")
+    columns[1].metric("Drifted share", f"{detail.drift_share:.0%}")
+    columns[2].metric("Prediction drift", "yes" if detail.prediction_drift else "no")
+    columns[3].metric("Performance decay", "yes" if detail.performance_decay else "no")
+    st.caption(
+        f"Model v{detail.model_version}; {detail.reference_rows:,} reference rows vs "
+        f"{detail.current_rows:,} current rows from {detail.source}."
+    )
+    table = feature_drift_table(detail.summary)
+    if table.empty:
+        st.info("This report has no per-feature results.")
+    else:
+        st.dataframe(
+            table,
+            hide_index=True,
+            use_container_width=True,
+            key="mon-features",
+            column_config={
+                "p_adjusted": st.column_config.NumberColumn(format="%.2g"),
+                "effect": st.column_config.NumberColumn(format="%.3f"),
+            },
+        )
+        name = st.selectbox("Distribution of", list(table["feature"]), key="mon-feature")
+        feature = find_feature(detail.summary, str(name))
+        if feature is not None:
+            st.plotly_chart(
+                distribution_figure(feature), use_container_width=True, key="mon-distribution"
+            )
+    scores = prediction_drift(detail.summary)
+    st.subheader("Prediction drift")
+    if scores is None:
+        st.info("This report has no prediction-score comparison.")
+    else:
+        st.plotly_chart(distribution_figure(scores), use_container_width=True, key="mon-prediction")
+
+
+def show_html(report_id: int) -> None:
+    try:
+        html = session.report_html(report_id)
+    except ApiError as error:
+        session.show_error(error)
+        return
+    st.download_button(
+        "Download the full HTML report",
+        html.encode("utf-8"),
+        file_name=f"drift_report_{report_id}.html",
+        mime="text/html",
+        key="mon-html",
+    )
+    st.caption(f"Also at {session.client().report_html_url(report_id)} (send the API key).")
+
+
+def show_history(items: list[ReportSummary]) -> None:
+    st.subheader("Realised performance over time")
+    details = []
+    for item in items[:HISTORY]:
+        try:
+            details.append(session.report(item.id))
+        except ApiError as error:
+            session.show_error(error)
+            return
+    performance = performance_rows(details)
+    if len(performance) == 0:
+        st.info(
+            "No realised performance yet: record outcomes with POST /v1/outcomes and the "
+            "next check measures the model against them."
+        )
+    else:
+        st.plotly_chart(
+            performance_figure(performance), use_container_width=True, key="mon-performance"
+        )
+    st.subheader("Alert history")
+    alerts = alert_history(items)
+    if alerts.empty:
+        st.info("No alerts raised.")
+    else:
+        st.dataframe(alerts, hide_index=True, use_container_width=True, key="mon-alerts")
+
+
+def render() -> None:
+    st.title("Monitoring")
+    try:
+        page = session.reports()
+    except ApiError as error:
+        session.show_error(error)
+        return
+    run_check()
+    if not page.items:
+        st.info(
+            "No drift reports yet. Run `attrition monitor` (or an administrator can run a "
+            "check above) once predictions have been logged.",
+            icon=":material/info:",
+        )
+        return
+    st.dataframe(
+        reports_table(page.items), hide_index=True, use_container_width=True, key="mon-reports"
+    )
+    chosen = st.selectbox(
+        "Report", [r.id for r in page.items], key="mon-report", format_func=lambda i: f"#{i}"
+    )
+    try:
+        detail = session.report(int(chosen))
+    except ApiError as error:
+        session.show_error(error)
+        return
+    show_report(detail)
+    show_html(detail.id)
+    show_history(page.items)
+
+
+if __name__ == "__main__":
+    render()

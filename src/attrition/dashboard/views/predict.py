@@ -1,0 +1,233 @@
+"""Predict: score one employee, see why, and try what-if levers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from attrition.dashboard import session
+from attrition.dashboard.charts import factors_figure, scenario_figure
+from attrition.dashboard.client import ApiError
+from attrition.dashboard.forms import (
+    FieldSpec,
+    check_employee,
+    default_employee,
+    employee_payload,
+    form_sections,
+)
+from attrition.dashboard.models import Prediction
+from attrition.dashboard.whatif import (
+    Levers,
+    apply_levers,
+    changes,
+    comparison_table,
+    current_levers,
+)
+from attrition.schema import FEATURES, IDENTIFIER, CategoricalFeature, NumericFeature
+
+RESULT = "predict.result"
+SCENARIO = "predict.scenario"
+COLUMNS = 3
+
+
+def field_widget(spec: FieldSpec, default: Any) -> Any:
+    """The input for one field, keyed ``f_<name>`` so tests and reruns find it."""
+    key = f"f_{spec.name}"
+    if spec.widget == "select":
+        return st.selectbox(
+            spec.label, spec.options, index=spec.options.index(default), key=key, help=spec.help
+        )
+    if spec.widget == "slider":
+        return st.slider(
+            spec.label, spec.low, spec.high, int(default), step=1, key=key, help=spec.help
+        )
+    return st.number_input(
+        spec.label,
+        min_value=spec.low,
+        max_value=spec.high,
+        value=int(default),
+        step=1,
+        key=key,
+        help=spec.help,
+    )
+
+
+def employee_form() -> tuple[dict[str, Any], int | None, bool]:
+    """The form: (values, employee number, submitted)."""
+    defaults = default_employee()
+    with st.form("employee-form"):
+        number = st.number_input(
+            "Employee number (optional)",
+            min_value=1,
+            value=None,
+            step=1,
+            key="f_number",
+            help="Lets the workforce overview count this person once; stored pseudonymised.",
+        )
+        values: dict[str, Any] = {}
+        for title, specs in form_sections().items():
+            st.markdown(f"**{title}**")
+            columns = st.columns(COLUMNS)
+            for index, spec in enumerate(specs):
+                with columns[index % COLUMNS]:
+                    values[spec.name] = field_widget(spec, defaults[spec.name])
+        submitted = st.form_submit_button("Score employee", type="primary")
+    return values, (int(number) if number is not None else None), submitted
+
+
+def show_prediction(prediction: Prediction) -> None:
+    label = "At risk" if prediction.at_risk else "Not at risk"
+    left, middle, right = st.columns(3)
+    left.metric("Attrition risk", f"{prediction.attrition_probability:.0%}")
+    middle.metric("Threshold", f"{prediction.threshold:.0%}")
+    right.metric("Decision", label)
+    if prediction.at_risk:
+        st.error(
+            f"**{label}**: the risk is at or above the model's threshold. Consider a "
+            "retention conversation.",
+            icon=":material/warning:",
+        )
+    else:
+        st.success(
+            f"**{label}**: the risk is below the model's threshold.", icon=":material/check_circle:"
+        )
+    if prediction.top_factors:
+        st.plotly_chart(
+            factors_figure(prediction.top_factors, "Top factors for this person"),
+            use_container_width=True,
+            key="factors-chart",
+        )
+    st.caption(
+        f"Model {prediction.model_name} v{prediction.model_version} - prediction "
+        f"{prediction.prediction_id}. {session.DISCLAIMER}"
+    )
+
+
+def _bounds(name: str) -> tuple[int, int]:
+    feature = FEATURES[name]
+    assert isinstance(feature, NumericFeature)
+    return feature.low, feature.high
+
+
+def lever_widgets(employee: dict[str, Any]) -> Levers:
+    base = current_levers(employee)
+    overtime = FEATURES["OverTime"]
+    assert isinstance(overtime, CategoricalFeature)
+    left, right = st.columns(2)
+    with left:
+        chosen = st.radio(
+            "Overtime",
+            overtime.categories,
+            horizontal=True,
+            key="w_overtime",
+            index=overtime.categories.index(base.overtime),
+        )
+        job = st.slider(
+            "Job satisfaction",
+            *_bounds("JobSatisfaction"),
+            base.job_satisfaction,
+            key="w_job_satisfaction",
+        )
+        environment = st.slider(
+            "Environment satisfaction",
+            *_bounds("EnvironmentSatisfaction"),
+            base.environment_satisfaction,
+            key="w_environment_satisfaction",
+        )
+    with right:
+        low, high = _bounds("PercentSalaryHike")
+        hike = st.slider(
+            "Salary hike (%)",
+            low,
+            min(high, max(30, base.salary_hike + 10)),
+            base.salary_hike,
+            key="w_salary_hike",
+        )
+        promote = st.checkbox(
+            "Promote one job level",
+            key="w_promote",
+            help="Raises the job level and resets the years since the last "
+            "promotion and in the current role.",
+        )
+    return Levers(str(chosen), int(job), int(environment), int(hike), bool(promote))
+
+
+def what_if(employee: dict[str, Any], current: Prediction) -> None:
+    st.subheader("What if?")
+    st.caption(
+        "Change a lever and compare. Scenarios are scored without the employee number, "
+        "so they do not replace this person's score in the workforce overview."
+    )
+    levers = lever_widgets(employee)
+    variant = apply_levers(employee, levers)
+    changed = changes(employee, variant)
+    if not st.button("Compare scenario", key="w_compare", disabled=not changed):
+        if not changed:
+            st.caption("Move a lever to build a scenario.")
+        return
+    try:
+        body = {k: v for k, v in variant.items() if k != IDENTIFIER}
+        st.session_state[SCENARIO] = (changed, session.client().predict(body, purpose="what-if"))
+    except ApiError as error:
+        session.show_error(error)
+
+
+def show_scenario(current: Prediction) -> None:
+    stored = st.session_state.get(SCENARIO)
+    if stored is None:
+        return
+    changed, scenario = stored
+    table = comparison_table(current, scenario)
+    left, right = st.columns(2)
+    with left:
+        st.dataframe(
+            table,
+            hide_index=True,
+            key="w_table",
+            column_config={
+                "risk": st.column_config.NumberColumn("risk", format="percent"),
+                "change_pp": st.column_config.NumberColumn("change (points)", format="%+.1f"),
+            },
+        )
+        st.caption("Changed: " + "; ".join(f"{n} {a} -> {b}" for n, a, b in changed))
+    with right:
+        st.plotly_chart(
+            scenario_figure(current, scenario), use_container_width=True, key="scenario-chart"
+        )
+
+
+def render() -> None:
+    st.title("Predict one employee")
+    st.caption(session.DISCLAIMER)
+    values, number, submitted = employee_form()
+    if submitted:
+        problems = check_employee(values)
+        if problems:
+            st.error("Fix these fields first:\n\n" + "\n".join(f"- {p}" for p in problems))
+            return
+        payload = employee_payload(values, number)
+        try:
+            with st.spinner("Scoring..."):
+                prediction = session.client().predict(payload)
+        except ApiError as error:
+            session.show_error(error)
+            return
+        st.session_state[RESULT] = (payload, prediction)
+        for key in [k for k in st.session_state if str(k).startswith("w_")] + [SCENARIO]:
+            st.session_state.pop(key, None)  # levers start again from the new employee
+    stored = st.session_state.get(RESULT)
+    if stored is None:
+        st.info(
+            "Fill in the form (it starts from a typical employee) and press **Score employee**.",
+            icon=":material/info:",
+        )
+        return
+    payload, prediction = stored
+    show_prediction(prediction)
+    what_if(payload, prediction)
+    show_scenario(prediction)
+
+
+if __name__ == "__main__":
+    render()

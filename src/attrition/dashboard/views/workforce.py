@@ -1,0 +1,116 @@
+"""Workforce overview: where risk concentrates, from the API's aggregate (latest prediction
+per employee over a window)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from attrition.dashboard import session
+from attrition.dashboard.client import ApiError
+from attrition.dashboard.models import WorkforceSummary
+from attrition.dashboard.workforce import (
+    GROUPINGS,
+    group_table,
+    headline,
+    missing_groupings,
+    risk_bar,
+    trend_figure,
+    trend_table,
+)
+
+WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last year": 365}
+
+
+def show_headline(summary: WorkforceSummary) -> None:
+    numbers = headline(summary)
+    columns = st.columns(4)
+    columns[0].metric("Headcount scored", f"{numbers.headcount:,}")
+    columns[1].metric("At risk", f"{numbers.at_risk:,}")
+    columns[2].metric("Share at risk", f"{numbers.share_at_risk:.1%}")
+    expected = numbers.expected_leavers
+    columns[3].metric(
+        "Expected leavers",
+        "n/a" if expected is None else f"{expected:,.1f}",
+        help="Sum of the attrition probabilities.",
+    )
+
+
+def show_groupings(summary: WorkforceSummary, min_employees: int) -> None:
+    present = [(name, label) for name, label in GROUPINGS.items() if name in summary.groupings]
+    tabs = st.tabs([label for _, label in present])
+    for tab, (name, label) in zip(tabs, present, strict=True):
+        with tab:
+            groups = summary.groupings[name]
+            chosen = st.multiselect(
+                f"Show only these ({label.lower()})",
+                [g.group for g in groups],
+                key=f"wf-groups-{name}",
+            )
+            table = group_table(groups, min_employees=min_employees, selected=chosen)
+            if table.empty:
+                st.info("No group matches the filters.")
+                continue
+            st.plotly_chart(
+                risk_bar(table, f"Share at risk by {label.lower()}"),
+                use_container_width=True,
+                key=f"wf-chart-{name}",
+            )
+            st.dataframe(
+                table,
+                hide_index=True,
+                use_container_width=True,
+                key=f"wf-table-{name}",
+                column_config={
+                    "at_risk_share": st.column_config.NumberColumn(format="percent"),
+                    "mean_probability": st.column_config.NumberColumn(format="percent"),
+                    "expected_leavers": st.column_config.NumberColumn(format="%.1f"),
+                },
+            )
+    missing = missing_groupings(summary)
+    if missing:
+        st.info(
+            "Not available from this API version: risk by "
+            + ", ".join(m.lower() for m in missing)
+            + ".",
+            icon=":material/info:",
+        )
+
+
+def render() -> None:
+    st.title("Workforce overview")
+    left, right = st.columns(2)
+    with left:
+        window = st.selectbox("Window", list(WINDOWS), index=2, key="wf-window")
+    with right:
+        min_employees = st.number_input(
+            "Hide groups smaller than", min_value=1, value=1, step=1, key="wf-min"
+        )
+    try:
+        summary = session.workforce(WINDOWS[window])
+    except ApiError as error:
+        session.show_error(error)
+        return
+    if summary.employees == 0:
+        st.info(
+            "No predictions yet in this window. Score employees on the Predict or Batch "
+            "page (or through the API) and they appear here.",
+            icon=":material/info:",
+        )
+        return
+    show_headline(summary)
+    show_groupings(summary, int(min_employees))
+    st.subheader("Trend")
+    if summary.over_time:
+        st.plotly_chart(trend_figure(summary.over_time), use_container_width=True, key="wf-trend")
+        with st.expander("Trend data"):
+            st.dataframe(trend_table(summary.over_time), hide_index=True, key="wf-trend-table")
+    else:
+        st.info("No prediction history in this window yet.")
+    st.caption(
+        f"Latest prediction per employee since {summary.since:%Y-%m-%d %H:%M} UTC. "
+        + session.DISCLAIMER
+    )
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,141 @@
+"""Workforce overview: headline numbers, risk tables and charts from the API's aggregate.
+
+Every number shown comes from ``GET /v1/workforce/summary``; nothing is recomputed from
+individual predictions. Pure functions (tables and plotly figures), no Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from attrition.dashboard.charts import compact
+from attrition.dashboard.models import RiskGroup, RiskPeriod, WorkforceSummary
+
+# The groupings the overview shows, in order, by the API's name (``by_<name>``).
+GROUPINGS: dict[str, str] = {
+    "department": "Department",
+    "job_role": "Job role",
+    "job_level": "Job level",
+    "tenure_band": "Tenure band",
+    "overtime": "Overtime",
+    "band": "Risk band",
+}
+BAND_ORDER = ("high", "medium", "low")
+RISK_COLOR = "#c0392b"
+NEUTRAL_COLOR = "#2c7fb8"
+
+
+def risk_band(probability: float, threshold: float) -> str:
+    """The API's bands: high at or above the threshold, medium from half of it, else low."""
+    if probability >= threshold:
+        return "high"
+    return "medium" if probability >= threshold / 2 else "low"
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    headcount: int
+    at_risk: int
+    share_at_risk: float
+    expected_leavers: float | None
+
+
+def headline(summary: WorkforceSummary) -> Headline:
+    """Headcount, at risk and their share, and expected leavers (the sum of probabilities:
+    the API's figure when it sends one, else from its per-department means and counts)."""
+    share = summary.at_risk / summary.employees if summary.employees else 0.0
+    expected = summary.expected_leavers
+    departments = summary.groupings.get("department")
+    if expected is None and departments is not None:
+        expected = sum(g.mean_probability * g.employees for g in departments)
+    return Headline(summary.employees, summary.at_risk, share, expected)
+
+
+def missing_groupings(summary: WorkforceSummary) -> list[str]:
+    """Labels of the groupings this overview wants but the API does not provide."""
+    return [label for name, label in GROUPINGS.items() if name not in summary.groupings]
+
+
+def group_table(
+    groups: Sequence[RiskGroup], *, min_employees: int = 1, selected: Sequence[str] = ()
+) -> pd.DataFrame:
+    """One row per group (at least ``min_employees``; only ``selected`` ones if given),
+    highest at-risk share first."""
+    rows = [
+        g for g in groups if g.employees >= min_employees and (not selected or g.group in selected)
+    ]
+    frame = pd.DataFrame(
+        {
+            "group": [g.group for g in rows],
+            "employees": [g.employees for g in rows],
+            "at_risk": [g.at_risk for g in rows],
+            "at_risk_share": [g.at_risk_share for g in rows],
+            "mean_probability": [g.mean_probability for g in rows],
+            "expected_leavers": [g.mean_probability * g.employees for g in rows],
+        }
+    )
+    return frame.sort_values(
+        ["at_risk_share", "group"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def risk_bar(table: pd.DataFrame, title: str) -> go.Figure:
+    """Horizontal bars of the at-risk share per group, labelled "at risk of employees"."""
+    ordered = table.iloc[::-1]
+    figure = go.Figure(
+        go.Bar(
+            x=ordered["at_risk_share"],
+            y=ordered["group"].astype(str),
+            orientation="h",
+            marker_color=RISK_COLOR,
+            text=[
+                f"{a} of {n}" for a, n in zip(ordered["at_risk"], ordered["employees"], strict=True)
+            ],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.0%} at risk<extra></extra>",
+        )
+    )
+    figure.update_xaxes(tickformat=".0%", rangemode="tozero", title="share at risk")
+    figure.update_yaxes(automargin=True)
+    return compact(figure, title, height=max(220, 60 + 32 * len(table)))
+
+
+def trend_table(periods: Sequence[RiskPeriod]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "period": [p.period for p in periods],
+            "predictions": [p.predictions for p in periods],
+            "at_risk_share": [p.at_risk_share for p in periods],
+            "mean_probability": [p.mean_probability for p in periods],
+        }
+    )
+
+
+def trend_figure(periods: Sequence[RiskPeriod]) -> go.Figure:
+    """Daily share at risk and mean probability from the prediction log."""
+    table = trend_table(periods)
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=table["period"],
+            y=table["at_risk_share"],
+            name="share at risk",
+            mode="lines+markers",
+            line_color=RISK_COLOR,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=table["period"],
+            y=table["mean_probability"],
+            name="mean probability",
+            mode="lines+markers",
+            line_color=NEUTRAL_COLOR,
+        )
+    )
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return compact(figure, "Risk over time (predictions logged per day)", height=320)
