@@ -148,6 +148,9 @@ def _check_columns(columns: list[str]) -> list[str]:
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
         raise AttritionError(missing_columns_message(missing, columns))
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        raise AttritionError(f"duplicated column names: {', '.join(repeated)}")
     extra = [name for name in columns if name not in RAW_COLUMNS]
     if not extra:
         return []
@@ -155,7 +158,7 @@ def _check_columns(columns: list[str]) -> list[str]:
 
 
 def _as_text(raw: pd.DataFrame) -> pd.DataFrame:
-    """Known columns as object strings, blank values as None, index = row numbers."""
+    """Known columns as Arrow strings, blank values as <NA>, index = row numbers."""
     known = [name for name in RAW_COLUMNS if name in raw.columns]
     text = pd.DataFrame({name: _column_as_text(raw[name]) for name in known})
     index = raw.index

@@ -121,6 +121,11 @@ def test_missing_required_column_is_one_clear_error(raw: pd.DataFrame) -> None:
         validate_frame(raw.drop(columns=["MonthlyIncome"]))
 
 
+def test_duplicated_columns_are_one_clear_error(raw: pd.DataFrame) -> None:
+    with pytest.raises(AttritionError, match="duplicated column names: Age"):
+        validate_frame(pd.concat([raw, raw[["Age"]]], axis=1))
+
+
 def test_extra_columns_are_ignored_with_a_warning(raw: pd.DataFrame) -> None:
     result = validate_frame(raw.assign(Notes="x"))
     assert len(result.valid) == len(raw)
