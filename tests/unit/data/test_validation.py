@@ -156,7 +156,7 @@ def test_top_reasons_count_rows_per_field_and_reason(raw: pd.DataFrame) -> None:
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     cells=st.lists(
