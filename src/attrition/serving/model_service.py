@@ -193,9 +193,11 @@ def load_from_cache(config: RegistryConfig) -> ServedModel:
 
 
 def _limit_mlflow_retries() -> None:
-    """Fail fast against an unreachable tracking server instead of minutes of back-off."""
+    """Fail fast against an unreachable tracking server instead of minutes of back-off,
+    and keep download progress bars out of logs and command output."""
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 class ModelService:
