@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from attrition.data.reading import read_csv_table
 from attrition.data.tables import require_tables
-from attrition.data.validation import FieldError, RejectedRow, validate_table
+from attrition.data.validation import FieldError, RejectedRow, ValidationResult, validate_table
 from attrition.db.engine import get_engine
 from attrition.db.models import EmployeeSnapshot, IngestBatch, QuarantineRow
 from attrition.db.types import utcnow
@@ -70,30 +70,36 @@ def ingest_file(
     require_tables(engine, *_TABLES)
     table = read_csv_table(path)
     result = validate_table(table)
-    day = snapshot_date or datetime.now(UTC).date()
     key = settings.pseudonym_secret()
-    batch = _Batch(day, path.name[:255], table.sha256, utcnow())
     snapshots = snapshot_records(result.valid, key)
     quarantined = quarantine_records(result.rejected, key)
+    day = snapshot_date or datetime.now(UTC).date()
+    batch = _Batch(day, path.name[:255], table.sha256, utcnow())
     batch_id, replaced = _store(engine, batch, result.rows_read, snapshots, quarantined)
+    outcome = _outcome(result, batch, batch_id, replaced)
     logger.info(
         "ingested snapshot %s: %d read, %d loaded, %d quarantined (batch %d)",
         day.isoformat(),
-        result.rows_read,
-        len(snapshots),
-        len(quarantined),
+        outcome.rows_read,
+        outcome.rows_loaded,
+        outcome.rows_quarantined,
         batch_id,
     )
+    return outcome
+
+
+def _outcome(result: ValidationResult, batch: _Batch, batch_id: int, replaced: int) -> IngestResult:
+    day = batch.snapshot_date.isoformat()
     warnings = list(result.warnings)
     if replaced:
-        warnings.append(f"replaced {replaced} row(s) stored earlier for snapshot {day.isoformat()}")
+        warnings.append(f"replaced {replaced} row(s) stored earlier for snapshot {day}")
     return IngestResult(
         rows_read=result.rows_read,
-        rows_loaded=len(snapshots),
-        rows_quarantined=len(quarantined),
-        snapshot_date=day,
+        rows_loaded=len(result.valid),
+        rows_quarantined=len(result.rejected),
+        snapshot_date=batch.snapshot_date,
         batch_id=batch_id,
-        source=path.name,
+        source=batch.source_name,
         warnings=warnings,
         replaced_rows=replaced,
         top_reasons=[
