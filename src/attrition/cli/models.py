@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from attrition.cli._common import JsonOption, console, emit
-from attrition.registry import AliasMove
-from attrition.registry import promote as promote_version
-from attrition.registry import rollback as rollback_champion
-from attrition.training.inputs import TrainingInput, from_csv, from_database
-from attrition.training.pipeline import TrainingOptions
-from attrition.training.train import SearchSummary, TrainingResult, join_search, train_model
+
+if TYPE_CHECKING:  # the ML stack is imported when a command runs, not for --help
+    from attrition.registry import AliasMove
+    from attrition.training.inputs import TrainingInput
+    from attrition.training.train import SearchSummary, TrainingResult
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +29,8 @@ def _actor() -> str:
 
 
 def _training_input(data: Path | None) -> TrainingInput:
+    from attrition.training.inputs import from_csv, from_database
+
     return from_csv(data) if data is not None else from_database()
 
 
@@ -48,6 +49,9 @@ def train(
     as_json: bool = JsonOption,
 ) -> None:
     """Search, fit, evaluate, log to MLflow, register, and gate a new model."""
+    from attrition.training.pipeline import TrainingOptions
+    from attrition.training.train import join_search, train_model
+
     source = _training_input(data)
     options = TrainingOptions.from_settings(
         n_trials=trials,
@@ -124,11 +128,15 @@ def promote(
     as_json: bool = JsonOption,
 ) -> None:
     """Move the champion alias to VERSION (audited)."""
+    from attrition.registry import promote as promote_version
+
     move = promote_version(version, actor=_actor())
     emit(_move_json(move), as_json, lambda: _render_move(move))
 
 
 def rollback(as_json: bool = JsonOption) -> None:
     """Move the champion alias back to the previous champion (audited)."""
+    from attrition.registry import rollback as rollback_champion
+
     move = rollback_champion(actor=_actor())
     emit(_move_json(move), as_json, lambda: _render_move(move))

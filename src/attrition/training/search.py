@@ -68,7 +68,7 @@ def suggest_params(trial: optuna.Trial) -> dict[str, Any]:
 
 def _suggest_logistic(trial: optuna.Trial) -> dict[str, Any]:
     return {
-        "lr_C": trial.suggest_float("lr_C", 1e-3, 10.0, log=True),
+        "lr_C": trial.suggest_float("lr_C", 1e-2, 10.0, log=True),
         "lr_penalty": trial.suggest_categorical("lr_penalty", ("l2", "l1")),
         "lr_balanced": trial.suggest_categorical("lr_balanced", (False, True)),
     }
@@ -234,9 +234,12 @@ def make_objective(
 
 
 def create_study(
-    name: str, storage_url: str, *, seed: int | None, load_if_exists: bool
+    name: str, storage_url: str | None, *, seed: int | None, load_if_exists: bool
 ) -> optuna.Study:
-    """A maximising study with seeded TPE and a median pruner in ``storage_url``."""
+    """A maximising study with seeded TPE and a median pruner in ``storage_url``.
+
+    ``storage_url`` None keeps the study in memory (one process only).
+    """
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=8)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
     return optuna.create_study(

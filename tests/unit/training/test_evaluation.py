@@ -1,0 +1,81 @@
+"""Metrics, calibration error, bootstrap intervals and the threshold policies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from attrition.training.evaluation import (
+    _fast_auc,
+    bootstrap_auc_ci,
+    choose_threshold,
+    classification_metrics,
+    expected_calibration_error,
+)
+
+
+def test_ece_of_a_hand_computed_case():
+    y = np.array([0, 0, 1, 1, 1])
+    p = np.array([0.05, 0.05, 0.05, 0.95, 0.95])
+    # bin 0: mean p 0.05, rate 1/3 -> 3/5 * 0.2833; bin 9: p 0.95, rate 1 -> 2/5 * 0.05
+    assert expected_calibration_error(y, p) == pytest.approx(3 / 5 * (1 / 3 - 0.05) + 2 / 5 * 0.05)
+
+
+def test_ece_is_small_for_calibrated_and_large_for_shifted_probabilities():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 0.6, 20_000)
+    y = (rng.uniform(size=p.size) < p).astype(int)
+    assert expected_calibration_error(y, p) < 0.01
+    assert expected_calibration_error(y, np.clip(p + 0.2, 0, 1)) > 0.15
+
+
+def test_fast_auc_matches_sklearn_with_ties():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 300)
+    p = np.round(rng.uniform(size=300) + 0.3 * y, 1)
+    assert _fast_auc(y, p) == pytest.approx(roc_auc_score(y, p))
+
+
+def test_bootstrap_interval_brackets_the_auc_and_is_seeded():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    p = rng.uniform(size=400) + 0.5 * y
+    low, high = bootstrap_auc_ci(y, p, n_resamples=300, seed=7)
+    assert low < roc_auc_score(y, p) < high
+    assert (low, high) == bootstrap_auc_ci(y, p, n_resamples=300, seed=7)
+
+
+def test_f2_threshold_maximises_f2_over_the_grid():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 1000)
+    p = np.clip(rng.normal(0.3 + 0.3 * y, 0.15), 0, 1)
+    choice = choose_threshold(y, p, policy="f2")
+    assert choice.policy == "f2" and "F2" in choice.reason
+    best = classification_metrics(y, p, choice.threshold)["f2"]
+    assert best == pytest.approx(choice.objective)
+    for other in (0.1, 0.3, 0.5, 0.7):
+        assert classification_metrics(y, p, other)["f2"] <= best + 1e-12
+
+
+def test_cost_threshold_moves_down_when_missing_a_leaver_costs_more():
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 1000)
+    p = np.clip(rng.normal(0.3 + 0.3 * y, 0.15), 0, 1)
+    cheap = choose_threshold(y, p, policy="cost", cost_missed_leaver=1, cost_intervention=1)
+    dear = choose_threshold(y, p, policy="cost", cost_missed_leaver=20, cost_intervention=1)
+    assert dear.threshold < cheap.threshold
+    assert "missed leaver costing 20" in dear.reason
+
+
+def test_unknown_policy_is_rejected():
+    with pytest.raises(ValueError, match="f2, cost"):
+        choose_threshold(np.array([0, 1]), np.array([0.2, 0.8]), policy="accuracy")
+
+
+def test_classification_metrics_confusion_counts():
+    y = np.array([1, 1, 0, 0, 0])
+    p = np.array([0.9, 0.2, 0.6, 0.1, 0.1])
+    m = classification_metrics(y, p, 0.5)
+    assert (m["tp"], m["fn"], m["fp"], m["tn"]) == (1, 1, 1, 2)
+    assert m["precision"] == pytest.approx(0.5) and m["recall"] == pytest.approx(0.5)
