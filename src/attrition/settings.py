@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(default=30.0, ge=0)
     cors_origins: list[str] = []
     prediction_retention_days: int = Field(default=365, ge=1)
+    replica_id: str | None = None  # X-Replica-Id; default <host name>:<pid>
 
     # --- maintenance --------------------------------------------------------------
     mlflow_retention_days: int = Field(default=90, ge=1)
