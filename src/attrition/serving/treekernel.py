@@ -17,10 +17,51 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 MISSING_NONE, MISSING_ZERO, MISSING_NAN = 0, 1, 2
 _ZERO = 1e-35  # LightGBM's kZeroThreshold
+
+
+def _walk_rows(  # type: ignore[no-untyped-def]
+    x,
+    left,
+    right,
+    feature,
+    threshold,
+    value,
+    missing,
+    default_left,
+    roots,
+    scale,
+    out_p,
+    out_c,
+    want,
+    i,
+):
+    total = 0.0
+    for t in range(roots.shape[0]):
+        node = roots[t]
+        while left[node] >= 0:
+            f = feature[node]
+            v = x[i, f]
+            m = missing[node]
+            if np.isnan(v) and m != MISSING_NAN:
+                v = 0.0
+            if (m == MISSING_ZERO and abs(v) <= _ZERO) or (m == MISSING_NAN and np.isnan(v)):
+                child = left[node] if default_left[node] else right[node]
+            elif v <= threshold[node]:
+                child = left[node]
+            else:
+                child = right[node]
+            if want:
+                out_c[i, f] += (value[child] - value[node]) * scale
+            node = child
+        total += value[node]
+    out_p[i] = total * scale
+
+
+_row = njit(cache=True, nogil=True, inline="always")(_walk_rows)
 
 
 @njit(cache=True, nogil=True)  # type: ignore[misc]
@@ -33,35 +74,67 @@ def _walk(  # type: ignore[no-untyped-def]
     value,
     missing,
     default_left,
-    roots,  # type: ignore[no-untyped-def]
+    roots,
     scale,
     out_p,
     out_c,
     want,
 ):
-    n_rows = x.shape[0]
-    n_trees = roots.shape[0]
-    for i in range(n_rows):
-        total = 0.0
-        for t in range(n_trees):
-            node = roots[t]
-            while left[node] >= 0:
-                f = feature[node]
-                v = x[i, f]
-                m = missing[node]
-                if np.isnan(v) and m != 2:
-                    v = 0.0
-                if (m == 1 and abs(v) <= 1e-35) or (m == 2 and np.isnan(v)):
-                    child = left[node] if default_left[node] else right[node]
-                elif v <= threshold[node]:
-                    child = left[node]
-                else:
-                    child = right[node]
-                if want:
-                    out_c[i, f] += (value[child] - value[node]) * scale
-                node = child
-            total += value[node]
-        out_p[i] = total * scale
+    for i in range(x.shape[0]):
+        _row(
+            x,
+            left,
+            right,
+            feature,
+            threshold,
+            value,
+            missing,
+            default_left,
+            roots,
+            scale,
+            out_p,
+            out_c,
+            want,
+            i,
+        )
+
+
+@njit(cache=True, nogil=True, parallel=True)  # type: ignore[misc]
+def _walk_parallel(  # type: ignore[no-untyped-def]
+    x,
+    left,
+    right,
+    feature,
+    threshold,
+    value,
+    missing,
+    default_left,
+    roots,
+    scale,
+    out_p,
+    out_c,
+    want,
+):
+    for i in prange(x.shape[0]):
+        _row(
+            x,
+            left,
+            right,
+            feature,
+            threshold,
+            value,
+            missing,
+            default_left,
+            roots,
+            scale,
+            out_p,
+            out_c,
+            want,
+            i,
+        )
+
+
+PARALLEL_ROWS = 2_000  # below this, thread start-up costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -85,7 +158,8 @@ class FlatTrees:
         out_p = np.zeros(x.shape[0], dtype=np.float64)
         out_c = np.zeros((x.shape[0], self.n_features) if want else (1, 1), dtype=np.float64)
         scale = 1.0 / len(self.roots) if self.average else 1.0
-        _walk(
+        kernel = _walk_parallel if x.shape[0] >= PARALLEL_ROWS else _walk
+        kernel(
             x,
             self.left,
             self.right,

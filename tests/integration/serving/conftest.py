@@ -1,0 +1,125 @@
+"""Live-server fixtures: a registered champion, a migrated database, keys, and
+`attrition serve` started as a real process on a free loopback port."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+ATTRITION = Path(sys.executable).parent / "attrition"
+
+
+def _support() -> ModuleType:
+    name = "attrition_serving_test_support"
+    if name not in sys.modules:
+        path = REPO / "tests" / "unit" / "serving" / "support.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+support = _support()
+
+
+@pytest.fixture(scope="session")
+def dev_frame(dev_csv: Path) -> pd.DataFrame:
+    return support.dev_frame(dev_csv)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory, dev_frame: pd.DataFrame) -> dict[str, str]:
+    """A local MLflow store whose champion is a real fitted AttritionModel."""
+    root = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    version = support.register_model(support.fit_model(dev_frame), uri, root / "artifacts")
+    return {"uri": uri, "version": version}
+
+
+def make_keys(database_url: str) -> dict[str, str]:
+    from attrition.serving.auth import create_key
+    from attrition.settings import get_settings
+
+    secret = get_settings().pseudonym_secret()
+    return {
+        role: create_key(f"it-{role}", role, database_url=database_url, server_secret=secret).secret
+        for role in ("viewer", "predictor", "admin")
+    }
+
+
+@contextmanager
+def live_api(
+    env: dict[str, str], log_path: Path, *, workers: int = 1, ready_timeout: float = 120.0
+) -> Iterator[str]:
+    """`attrition serve` in its own process group; yields the base URL once it is ready."""
+    port = support.free_port()
+    full_env = {**os.environ, **env}
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [str(ATTRITION), "serve", "--port", str(port), "--workers", str(workers)],
+            env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, ready_timeout, log_path)
+        yield url
+    finally:
+        stop(process)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"server not ready in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM (graceful: queued prediction-log rows are flushed), then SIGKILL."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def run_load(url: str, key: str, rows: list[dict[str, Any]], *, seconds: float,
+             connections: int, out: Path) -> dict[str, Any]:
+    """Drive the API from a separate process (benchmarks/serving.py loadgen)."""
+    import json
+
+    bodies = out.with_suffix(".bodies.json")
+    bodies.write_text(json.dumps(rows))
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "serving.py"), "loadgen", "--url",
+         f"{url}/v1/predictions", "--key", key, "--bodies", str(bodies), "--seconds",
+         str(seconds), "--connections", str(connections), "--out", str(out)],
+        check=True, timeout=seconds + 120,
+    )
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
