@@ -32,5 +32,5 @@ def main() -> None:
     try:
         app()
     except AttritionError as error:
-        err_console.print(f"[bold red]Error:[/] {error}")
+        err_console.print(f"[bold red]Error:[/] {error}", soft_wrap=True)
         sys.exit(1)

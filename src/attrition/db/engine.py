@@ -7,11 +7,20 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from attrition.settings import get_settings
+
+
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def _json_dumps(value: object) -> str:
+    """JSON columns through orjson: several times faster on bulk inserts, numpy-aware."""
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
 
 
 def _prepare_sqlite(url: str) -> None:
@@ -38,11 +47,13 @@ def get_engine(url: str | None = None) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         _prepare_sqlite(url)
-        engine = create_engine(url)
+        engine = create_engine(url, json_serializer=_json_dumps)
         _enable_sqlite_pragmas(engine)
         return engine
     size = get_settings().db_pool_size
-    return create_engine(url, pool_size=size, max_overflow=size, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=size, max_overflow=size, pool_pre_ping=True, json_serializer=_json_dumps
+    )
 
 
 @lru_cache(maxsize=8)
