@@ -403,8 +403,12 @@ def _format_number(value: float) -> str:
 
 
 def ks_and_wasserstein(reference: Ecdf, current: Ecdf) -> tuple[float, float]:
-    """KS statistic and Wasserstein-1 distance, evaluated on the union of distinct values."""
-    grid = np.union1d(reference.values, current.values)
+    """KS statistic and Wasserstein-1 distance, evaluated on the union of distinct values.
+
+    The grid is a merge of two sorted arrays (a stable sort finds the two runs); values in
+    both give repeated grid points, which change neither statistic (zero-width steps).
+    """
+    grid = np.sort(np.concatenate([reference.values, current.values]), kind="stable")
     gaps = np.abs(reference.at(grid) - current.at(grid))
     return float(gaps.max()), float((gaps[:-1] * np.diff(grid)).sum())
 
@@ -573,8 +577,10 @@ def _discrete_counts(
 ) -> tuple[IntArray, dict[str, int], int]:
     assert ref.level_values is not None
     present = values[~np.isnan(values)]
-    index = np.clip(np.searchsorted(ref.level_values, present), 0, ref.level_values.size - 1)
+    index = np.minimum(np.searchsorted(ref.level_values, present), ref.level_values.size - 1)
     matched = ref.level_values[index] == present
+    if matched.all():
+        return np.bincount(index, minlength=ref.level_values.size), {}, values.size - present.size
     counts = np.bincount(index[matched], minlength=ref.level_values.size).astype(np.int64)
     other, other_counts = np.unique(present[~matched], return_counts=True)
     unseen = {
