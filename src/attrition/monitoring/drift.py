@@ -577,17 +577,19 @@ def _discrete_counts(
 ) -> tuple[IntArray, dict[str, int], int]:
     assert ref.level_values is not None
     present = values[~np.isnan(values)]
+    if ref.level_values.size == 0:  # the reference had no values at all
+        return np.zeros(0, dtype=np.int64), _unseen_numbers(present), values.size - present.size
     index = np.minimum(np.searchsorted(ref.level_values, present), ref.level_values.size - 1)
     matched = ref.level_values[index] == present
     if matched.all():
         return np.bincount(index, minlength=ref.level_values.size), {}, values.size - present.size
     counts = np.bincount(index[matched], minlength=ref.level_values.size).astype(np.int64)
-    other, other_counts = np.unique(present[~matched], return_counts=True)
-    unseen = {
-        _format_number(v): int(c)
-        for v, c in zip(other.tolist(), other_counts.tolist(), strict=True)
-    }
-    return counts, unseen, values.size - present.size
+    return counts, _unseen_numbers(present[~matched]), values.size - present.size
+
+
+def _unseen_numbers(values: FloatArray) -> dict[str, int]:
+    other, counts = np.unique(values, return_counts=True)
+    return {_format_number(v): int(c) for v, c in zip(other.tolist(), counts.tolist(), strict=True)}
 
 
 def _categorical_counts(ref: ReferenceFeature, values: Any) -> tuple[IntArray, dict[str, int], int]:

@@ -323,3 +323,18 @@ def test_discrete_bars_are_in_numeric_order_and_capped() -> None:
     assert len(view.labels) == 40 and view.labels[-1] == "other"
     assert sum(view.proportions) == pytest.approx(1.0, abs=1e-5)
     assert len(many_new.features[0].unseen) == 20  # listed unseen values are capped too
+
+
+def test_empty_reference_or_current_columns_do_not_crash() -> None:
+    rng = _rng(15)
+    specs = [NUM, CAT]
+    full = {"x": rng.normal(0, 1, 300), "c": rng.choice(["a", "b"], 300).astype(object)}
+    empty = {"x": np.full(300, np.nan), "c": np.full(300, None, dtype=object)}
+    no_reference = compare(empty, full, specs, CONFIG)
+    assert all(f.p_value is None for f in no_reference.features)
+    reasons = {f.name: f.reasons for f in no_reference.features}
+    assert reasons == {"x": ("missing", "unseen"), "c": ("missing",)}
+    assert _one(no_reference.features, "x").unseen_rate == 1.0  # type: ignore[attr-defined]
+    no_current = compare(full, empty, specs, CONFIG)
+    assert set(no_current.drifted_features) == {"x", "c"}
+    assert all(f.missing_rate_current == 1.0 for f in no_current.features)
