@@ -334,7 +334,7 @@ def build_reference(
     config: DriftConfig,
     scores: Any | None = None,
 ) -> ReferenceProfile:
-    """Summarise the reference sample: sorted values or level counts per feature."""
+    """Summarise the reference sample once: an ECDF or level counts per feature (and scores)."""
     rows = _row_count(columns, specs, "reference")
     if rows < config.min_rows:
         raise AttritionError(

@@ -114,6 +114,36 @@ def _plots(drift: DriftResult) -> list[dict[str, Any]]:
     ]
 
 
+def verdict_fields(drift: DriftResult, performance: PerformanceResult | None) -> dict[str, Any]:
+    """The headline verdicts, as the ``monitor --json`` output and ``drift_report`` row use them."""
+    return {
+        "dataset_drift": drift.dataset_drift,
+        "drift_share": drift.drift_share,
+        "drifted_features": list(drift.drifted_features),
+        "prediction_drift": drift.prediction_drift,
+        "performance_decay": bool(performance is not None and performance.decay),
+        "performance": None if performance is None else performance.to_dict(),
+    }
+
+
+def report_row_fields(drift: DriftResult, performance: PerformanceResult | None) -> dict[str, Any]:
+    """Keyword arguments for ``db.models.DriftReport`` that come from the results.
+
+    The caller adds model name and version, source, window and the rendered ``html``.
+    """
+    verdicts = verdict_fields(drift, performance)
+    return {
+        "reference_rows": drift.reference_rows,
+        "current_rows": drift.current_rows,
+        "dataset_drift": verdicts["dataset_drift"],
+        "drift_share": verdicts["drift_share"],
+        "prediction_drift": verdicts["prediction_drift"],
+        "performance_decay": verdicts["performance_decay"],
+        "drifted_features": verdicts["drifted_features"],
+        "summary": {"drift": drift.to_dict(), "performance": verdicts["performance"]},
+    }
+
+
 @lru_cache(maxsize=1)
 def _template() -> Template:
     environment = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)

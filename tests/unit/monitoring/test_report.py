@@ -10,10 +10,19 @@ import numpy as np
 import pytest
 
 from attrition.data.synthetic import generate_workforce
+from attrition.db.engine import session_scope
+from attrition.db.migrate import upgrade
+from attrition.db.models import DriftReport
 from attrition.monitoring.config import MonitoringConfig
 from attrition.monitoring.drift import DriftResult, columns_from_frame, compare, feature_specs
 from attrition.monitoring.performance import HoldoutMetrics, evaluate_performance
-from attrition.monitoring.report import distribution_svg, fmt, render_report
+from attrition.monitoring.report import (
+    distribution_svg,
+    fmt,
+    render_report,
+    report_row_fields,
+    verdict_fields,
+)
 
 CONFIG = MonitoringConfig()
 SPECS = feature_specs()
@@ -138,3 +147,24 @@ def test_svg_and_number_formatting() -> None:
         and fmt(0.00001) == "1.0e-05"
         and fmt(0.5) == "0.500"
     )
+
+
+def test_results_fit_a_drift_report_row(drift: DriftResult, sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    performance = _performance()
+    fields = report_row_fields(drift, performance)  # type: ignore[arg-type]
+    html = render_report(drift, model_name="m", model_version="1")
+    with session_scope(sqlite_url) as session:
+        row = DriftReport(model_name="m", model_version="1", source="test", html=html, **fields)
+        session.add(row)
+        session.flush()
+        report_id = row.id
+    with session_scope(sqlite_url) as session:
+        stored = session.get(DriftReport, report_id)
+        assert stored is not None
+        assert stored.drifted_features == list(drift.drifted_features)
+        assert stored.performance_decay is True and stored.dataset_drift is True
+        assert stored.summary["drift"]["n_features"] == 30
+        assert stored.summary["performance"]["status"] == "decay"
+    verdicts = verdict_fields(drift, None)
+    assert verdicts["performance"] is None and verdicts["performance_decay"] is False
