@@ -19,7 +19,6 @@ from attrition.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 Correction = Literal["holm", "bonferroni", "benjamini-hochberg", "none"]
-CORRECTIONS: tuple[str, ...] = ("holm", "bonferroni", "benjamini-hochberg", "none")
 
 
 class _Strict(BaseModel):
@@ -124,8 +123,7 @@ def parse_monitoring_config(data: Any, source: str = "monitoring config") -> Mon
     try:
         return MonitoringConfig.model_validate(data)
     except ValidationError as error:
-        hint = f" (correction is one of {', '.join(CORRECTIONS)})"
-        raise AttritionError(f"{source}: {_describe(error)}{hint}") from None
+        raise AttritionError(f"{source}: {_describe(error)}") from None
 
 
 def load_monitoring_config(path: Path | None = None) -> MonitoringConfig:
