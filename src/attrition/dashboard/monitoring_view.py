@@ -175,32 +175,61 @@ def distribution_figure(feature: Mapping[str, Any]) -> go.Figure:
     return compact(figure, f"{feature.get('name')}: reference vs current ({verdict})", 320)
 
 
+def performance_of(summary: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    found = summary.get("performance")
+    return found if isinstance(found, Mapping) else None
+
+
+def _metrics(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Metric values of a performance block: its ``overall`` window, ``metrics``, or itself."""
+    inner = entry.get("overall", entry.get("metrics", entry))
+    source = inner if isinstance(inner, Mapping) else entry
+    return {m: source[m] for m in PERFORMANCE_METRICS if source.get(m) is not None}
+
+
 def performance_rows(details: Sequence[ReportDetail]) -> pd.DataFrame:
     """Realised performance per report that had outcomes, oldest first."""
     rows = []
     for detail in details:
-        performance = detail.summary.get("performance")
-        if not isinstance(performance, Mapping):
+        performance = performance_of(detail.summary)
+        if performance is None or not _metrics(performance):
             continue
-        metrics = performance.get("metrics", performance)
-        row = {"created_at": detail.created_at, "report": detail.id}
-        row.update({m: metrics.get(m) for m in PERFORMANCE_METRICS if metrics.get(m) is not None})
-        rows.append(row)
-    return (
-        pd.DataFrame(rows).sort_values("created_at").reset_index(drop=True)
-        if rows
-        else pd.DataFrame(columns=["created_at", "report"])
-    )
+        rows.append(
+            {
+                "when": detail.created_at,
+                "report": detail.id,
+                "status": performance.get("status"),
+                **_metrics(performance),
+            }
+        )
+    if not rows:
+        return pd.DataFrame(columns=["when", "report", "status"])
+    return pd.DataFrame(rows).sort_values("when").reset_index(drop=True)
 
 
-def performance_figure(table: pd.DataFrame) -> go.Figure:
+def window_rows(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """One report's realised performance per time window (window end), oldest first."""
+    performance = performance_of(summary) or {}
+    windows = [w for w in performance.get("windows") or [] if isinstance(w, Mapping)]
+    rows = [
+        {
+            "when": w.get("end"),
+            "outcomes": w.get("outcomes"),
+            "status": w.get("status"),
+            **_metrics(w),
+        }
+        for w in windows
+        if _metrics(w)
+    ]
+    return pd.DataFrame(rows, columns=None if rows else ["when", "outcomes", "status"])
+
+
+def performance_figure(table: pd.DataFrame, title: str) -> go.Figure:
     figure = go.Figure()
     for metric in PERFORMANCE_METRICS:
         if metric in table.columns:
             figure.add_trace(
-                go.Scatter(
-                    x=table["created_at"], y=table[metric], name=metric, mode="lines+markers"
-                )
+                go.Scatter(x=table["when"], y=table[metric], name=metric, mode="lines+markers")
             )
     figure.update_yaxes(range=[0, 1])
-    return compact(figure, "Realised performance over time", 320)
+    return compact(figure, title, 320)

@@ -31,6 +31,7 @@ from attrition.dashboard.models import (
 from attrition.settings import get_settings
 
 CONNECTION = "connection"
+SIGNED_OUT = "signed_out"
 DISCLAIMER = (
     "Decision support only: a risk score is a prompt for a conversation, never a decision "
     "about a person on its own."
@@ -58,6 +59,8 @@ def current_connection() -> Connection | None:
     found = st.session_state.get(CONNECTION)
     if isinstance(found, Connection):
         return found
+    if st.session_state.get(SIGNED_OUT):
+        return None  # signed out on purpose: do not fall back to the configured key
     configured = settings_connection()
     if configured is not None:
         st.session_state[CONNECTION] = configured
@@ -66,12 +69,14 @@ def current_connection() -> Connection | None:
 
 def sign_in(connection: Connection) -> None:
     st.session_state[CONNECTION] = connection
+    st.session_state[SIGNED_OUT] = False
 
 
 def sign_out() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state[CONNECTION] = None
+    st.session_state[SIGNED_OUT] = True
     st.cache_data.clear()
 
 
@@ -158,6 +163,24 @@ def report_html(report_id: int) -> str:
     return _report_html(*_args(), report_id)
 
 
+NO_MODEL = (
+    "No model yet: the API runs but has no champion to score with. Train one with "
+    "`attrition train` (or `attrition quickstart`); the API loads it by itself."
+)
+
+
+def model_ready() -> bool:
+    """True if the API can score; otherwise shows why not (unreachable, no model)."""
+    try:
+        status = ready()
+    except ApiError as error:
+        show_error(error)
+        return False
+    if not status.ready:
+        st.info(NO_MODEL, icon=":material/model_training:")
+    return status.ready
+
+
 def refresh() -> None:
     """Forget cached API reads (after an action that changes them)."""
     st.cache_data.clear()
@@ -168,10 +191,10 @@ def show_error(error: ApiError) -> None:
     if isinstance(error, ApiUnavailableError):
         st.error(f"API unreachable. {error}", icon=":material/cloud_off:")
     elif isinstance(error, AuthenticationError):
-        st.error(f"Wrong or revoked key. {error}", icon=":material/key_off:")
-        if st.button("Sign out and enter another key", key=f"signout-{id(error)}"):
-            sign_out()
-            st.rerun()
+        st.error(
+            f"Wrong or revoked key. {error} Use **Sign out** in the sidebar to enter another key.",
+            icon=":material/key_off:",
+        )
     elif isinstance(error, PermissionDeniedError):
         st.warning(
             f"{error} Ask an administrator for a key with the needed role.", icon=":material/lock:"

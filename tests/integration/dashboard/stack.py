@@ -1,13 +1,22 @@
-"""A real stack for dashboard tests: a trained champion in a temp MLflow store, API keys, and
-the API under uvicorn on a free loopback port.
+"""Real stacks for the dashboard tests, each an API under uvicorn on a free loopback port.
 
-Imported by the dashboard integration and browser tests. Training and key creation run in a
-child process (``python stack.py prepare``) so that MLflow and settings state never leak into
-the test process.
+* ``full``: a champion trained with the training library on the real dev rows, one key per
+  role, two drift reports computed by the monitoring engine (dev rows vs dev rows, and dev
+  rows vs the synthetic ``overtime_surge`` scenario, scored by the champion, with realised
+  performance against the synthetic outcomes) stored the way the monitor stores them. The
+  API's batch limit is small (50) so that the dashboard's chunking meets a real 413.
+* ``empty``: a migrated database with keys, no model (the registry is unreachable), no
+  predictions and no reports: the dashboard's empty states.
+
+Preparation runs in a child process (``python stack.py prepare|prepare-empty DIR DATA``) so
+MLflow and settings state never leak into the test process. Loaded by path from the
+integration conftest and the browser test; :func:`shared` starts each stack once per
+test session.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import socket
@@ -15,15 +24,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 ROLES = ("viewer", "predictor", "admin")
-GATE_CONFIG = Path(__file__).resolve().parents[3] / "configs" / "gate.yaml"
+REPO = Path(__file__).resolve().parents[3]
+API_BATCH_LIMIT = 50
+_RUNNING: dict[str, tuple[Stack, ExitStack]] = {}
 
 
 def free_port() -> int:
@@ -33,47 +45,65 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def stack_env(root: Path) -> dict[str, str]:
-    """ATTRITION_* variables pointing every store at ``root``."""
+def stack_env(root: Path, *, registry: str | None = None) -> dict[str, str]:
+    """ATTRITION_* variables pointing every store at ``root`` (or at ``registry``)."""
     var = root / "var"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTRITION_")}
+    tracking = registry or f"sqlite:///{var / 'mlflow.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTRITION_", "MLFLOW_"))}
     env.update(
         {
             "ATTRITION_VAR_DIR": str(var),
             "ATTRITION_DATABASE_URL": f"sqlite:///{var / 'attrition.db'}",
-            "ATTRITION_MLFLOW_TRACKING_URI": f"sqlite:///{var / 'mlflow.db'}",
-            # The API's artifact download resolves models:/ URIs with MLflow's default
-            # registry, so point MLflow's own variable at the same store.
-            "MLFLOW_TRACKING_URI": f"sqlite:///{var / 'mlflow.db'}",
+            "ATTRITION_MLFLOW_TRACKING_URI": tracking,
             "ATTRITION_MLFLOW_ARTIFACT_ROOT": str(var / "mlartifacts"),
             "ATTRITION_PSEUDONYM_KEY": "dashboard-test-pseudonym-key",
             "ATTRITION_MODEL_POLL_SECONDS": "0",
             "ATTRITION_RATE_LIMIT_PER_MINUTE": "100000",
-            "ATTRITION_SHARED_DATA": os.environ.get("ATTRITION_SHARED_DATA", ""),
+            "ATTRITION_MAX_BATCH_ROWS": str(API_BATCH_LIMIT),
+            "ATTRITION_GATE_CONFIG": str(REPO / "configs" / "gate.yaml"),
+            # The API resolves models:/ URIs through MLflow's default registry too.
+            "MLFLOW_TRACKING_URI": tracking,
         }
     )
-    if not env["ATTRITION_SHARED_DATA"]:
-        del env["ATTRITION_SHARED_DATA"]
     return env
 
 
 @dataclass(frozen=True)
 class Stack:
-    """A running API with a champion, and one key per role."""
+    """A running API and what the tests need to know about it."""
 
     api_url: str
     keys: dict[str, str]
     env: dict[str, str]
     root: Path
-    model_version: str
+    model_version: str | None
 
 
-def _train_and_register(data: Path) -> str:
-    """Train a champion on the real dev rows with the training library (child process only).
+# --- child-process preparation --------------------------------------------------------
+def _keys() -> dict[str, str]:
+    from attrition.serving.auth import create_key
+    from attrition.settings import get_settings
 
-    A tiny search keeps it quick. If the quality gate refuses the version, it is promoted
-    through the registry's own (audited) promotion so the API has a champion to serve.
-    """
+    settings = get_settings()
+    return {
+        role: create_key(f"dashboard-test-{role}", role, database_url=settings.database_url,
+                         server_secret=settings.pseudonym_secret()).secret
+        for role in ROLES
+    }  # fmt: skip
+
+
+def _migrate() -> None:
+    from attrition.db.migrate import upgrade
+    from attrition.settings import get_settings
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+
+
+def _train(data: Path) -> str:
+    """A champion from the training library with a tiny search; promoted through the
+    registry's audited promotion if the quality gate refuses it."""
     import pandas as pd
 
     from attrition import registry
@@ -81,13 +111,7 @@ def _train_and_register(data: Path) -> str:
     from attrition.training.train import train_model
 
     options = TrainingOptions.from_settings(
-        n_trials=2,
-        timeout_s=60.0,
-        cv_folds=3,
-        cv_repeats=1,
-        bootstrap_resamples=50,
-        seed=7,
-        gate_config=GATE_CONFIG,
+        n_trials=2, timeout_s=60.0, cv_folds=3, cv_repeats=1, bootstrap_resamples=50, seed=7
     )
     result = train_model(pd.read_csv(data), options)
     if not result.promoted:
@@ -95,43 +119,98 @@ def _train_and_register(data: Path) -> str:
     return str(result.model_version)
 
 
-def prepare(data: Path) -> dict[str, Any]:
-    """Migrate the database, train a champion and create one key per role."""
-    from attrition.db.migrate import upgrade
-    from attrition.serving.auth import create_key
+def _report_row(reference: Any, current: Any, version: str, source: str, when: datetime) -> Any:
+    """A drift_report row as the monitor writes it: engine result, performance, HTML."""
+    import numpy as np
+
+    from attrition import registry
+    from attrition.db.models import DriftReport
+    from attrition.monitoring.config import MonitoringConfig
+    from attrition.monitoring.drift import columns_from_frame, compare, feature_specs
+    from attrition.monitoring.performance import HoldoutMetrics, evaluate_performance
+    from attrition.monitoring.report import render_report
+    from attrition.schema import POSITIVE_LABEL, TARGET
     from attrition.settings import get_settings
 
-    settings = get_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
-    version = _train_and_register(data)
-    keys = {
-        role: create_key(
-            f"dashboard-test-{role}",
-            role,
-            database_url=settings.database_url,
-            server_secret=settings.pseudonym_secret(),
-        ).secret
-        for role in ROLES
-    }
-    return {"model_version": version, "keys": keys}
+    model, config = registry.load_model("champion"), MonitoringConfig()
+    specs = feature_specs(model.feature_names)
+    ref_scores = model.predict_proba(reference)[:, 1]
+    cur_scores = model.predict_proba(current)[:, 1]
+    drift = compare(columns_from_frame(reference, specs), columns_from_frame(current, specs),
+                    specs, config.drift, prediction=config.prediction,
+                    reference_scores=ref_scores, current_scores=cur_scores)  # fmt: skip
+    info = registry.champion_info()
+    assert info is not None
+    times = [when - timedelta(days=60) + timedelta(hours=3 * i) for i in range(len(current))]
+    performance = evaluate_performance(
+        cur_scores, (current[TARGET] == POSITIVE_LABEL).to_numpy(), np.array(times),
+        threshold=float(model.threshold), holdout=HoldoutMetrics.from_mapping(info.metrics),
+        config=config.performance, end=when,
+    )  # fmt: skip
+    name = get_settings().model_name
+    return DriftReport(
+        model_name=name, model_version=version, source=source,
+        reference_rows=len(reference), current_rows=len(current),
+        window_start=min(times), window_end=when, dataset_drift=drift.dataset_drift,
+        drift_share=drift.drift_share, prediction_drift=drift.prediction_drift,
+        performance_decay=bool(performance.decay), drifted_features=list(drift.drifted_features),
+        summary={"drift": drift.to_dict(), "performance": performance.to_dict()},
+        html=render_report(drift, model_name=name, model_version=version,
+                           performance=performance, source=source),
+        alert_sent=drift.any_drift, retrained=False, created_at=when,
+    )  # fmt: skip
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+def _reports(data: Path, version: str) -> None:
+    import pandas as pd
+
+    from attrition.data.synthetic import generate_workforce
+    from attrition.db.engine import session_scope
+    from attrition.settings import get_settings
+
+    dev = pd.read_csv(data)
+    reference, steady = dev.iloc[:600], dev.iloc[600:]
+    surge = generate_workforce(400, 11, scenario="overtime_surge")
+    now = datetime.now(UTC)
+    with session_scope(get_settings().database_url) as session:
+        session.add(
+            _report_row(reference, steady, version, "dev rows 601-1176", now - timedelta(days=1))
+        )
+        session.add(_report_row(reference, surge, version, "synthetic overtime_surge", now))
+
+
+def prepare(data: Path) -> dict[str, Any]:
+    """Migrate, train a champion, store two drift reports, create one key per role."""
+    _migrate()
+    version = _train(data)
+    _reports(data, version)
+    return {"model_version": version, "keys": _keys()}
+
+
+def prepare_empty() -> dict[str, Any]:
+    _migrate()
+    return {"model_version": None, "keys": _keys()}
+
+
+# --- running the API ------------------------------------------------------------------
+def wait_until_up(url: str, process: subprocess.Popen[bytes], *, ready: bool,
+                  timeout: float = 120.0) -> None:  # fmt: skip
+    """Until /health/ready answers 200 (or /health/live, for an API without a model)."""
+    route = "/health/ready" if ready else "/health/live"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"API exited early with code {process.returncode}")
         try:
-            if httpx.get(f"{url}/health/ready", timeout=2.0).status_code == 200:
+            if httpx.get(url + route, timeout=2.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"API at {url} not ready after {timeout:.0f} s")
+    raise RuntimeError(f"API at {url} not up after {timeout:.0f} s")
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+def stop(process: subprocess.Popen[Any], timeout: float = 15.0) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -141,55 +220,59 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
             process.wait(5)
 
 
+def _prepare(kind: str, env: dict[str, str], root: Path, data: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, kind, str(data)], env=env, cwd=root,
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"stack preparation failed:\n{done.stderr[-4000:]}")
+    info: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return info
+
+
 @contextmanager
-def running_stack(root: Path, data: Path) -> Iterator[Stack]:
+def running(root: Path, data: Path, *, empty: bool = False) -> Iterator[Stack]:
     """Prepare the stores, start the API, yield, stop it."""
-    env = stack_env(root)
-    prepared = subprocess.run(
-        [sys.executable, __file__, "prepare", str(data)],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if prepared.returncode != 0:
-        raise RuntimeError(f"stack preparation failed:\n{prepared.stderr[-4000:]}")
-    info = json.loads(prepared.stdout.strip().splitlines()[-1])
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (root / "api.log").open("wb")
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "attrition.serving.app:serve_factory",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_ready(url, api)
-        yield Stack(
-            api_url=url, keys=info["keys"], env=env, root=root, model_version=info["model_version"]
-        )
-    finally:
-        stop(api)
-        log.close()
+    root.mkdir(parents=True, exist_ok=True)
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: no registry, no model
+    env = stack_env(root, registry=closed if empty else None)
+    info = _prepare("prepare-empty" if empty else "prepare", env, root, data)
+    url = f"http://127.0.0.1:{free_port()}"
+    with (root / "api.log").open("wb") as log:
+        api = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "attrition.serving.app:serve_factory",
+             "--factory", "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1]],
+            env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_until_up(url, api, ready=not empty)
+            yield Stack(url, info["keys"], env, root, info["model_version"])
+        finally:
+            stop(api)
+
+
+def shared(root: Path, data: Path, *, empty: bool = False) -> Stack:
+    """The stack under ``root``, started on first use and stopped when the process ends."""
+    key = f"{root}:{empty}"
+    if key not in _RUNNING:
+        exits = ExitStack()
+        found = exits.enter_context(running(root, data, empty=empty))
+        atexit.register(exits.close)
+        _RUNNING[key] = (found, exits)
+    return _RUNNING[key][0]
+
+
+def stop_all() -> None:
+    while _RUNNING:
+        _, (_, exits) = _RUNNING.popitem()
+        exits.close()
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "prepare":
         sys.stdout.write(json.dumps(prepare(Path(sys.argv[2]))) + "\n")
+    elif len(sys.argv) == 3 and sys.argv[1] == "prepare-empty":
+        sys.stdout.write(json.dumps(prepare_empty()) + "\n")
     else:
-        sys.exit("usage: stack.py prepare DATA_CSV")
+        sys.exit("usage: stack.py prepare|prepare-empty DATA_CSV")

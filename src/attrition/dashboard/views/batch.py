@@ -48,7 +48,7 @@ def show_check(check: BatchCheck) -> None:
         check.errors.head(ERRORS_SHOWN),
         hide_index=True,
         key="batch-errors",
-        use_container_width=True,
+        width="stretch",
     )
     if len(check.errors) > ERRORS_SHOWN:
         st.caption(f"Showing {ERRORS_SHOWN} of {len(check.errors)} problems; download all:")
@@ -108,7 +108,7 @@ def show_results(results: pd.DataFrame) -> None:
     st.dataframe(
         shown,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         key="batch-results",
         column_config={
             "attrition_probability": st.column_config.ProgressColumn(
@@ -145,9 +145,9 @@ def render() -> None:
         st.error(str(error), icon=":material/error:")
         return
     show_check(check)
-    if len(check.valid) and st.button(
-        f"Score {len(check.valid)} valid rows", type="primary", key="batch-score"
-    ):
+    if not len(check.valid) or not session.model_ready():
+        return
+    if st.button(f"Score {len(check.valid)} valid rows", type="primary", key="batch-score"):
         score(check, digest)
     stored = st.session_state.get(RESULTS)
     if stored is not None and stored[0] == digest:

@@ -46,7 +46,7 @@ def show_metrics(info: ModelInfo) -> None:
             st.dataframe(
                 table,
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
                 key="model-metrics",
                 column_config={
                     "holdout": st.column_config.NumberColumn(format="%.3f"),
@@ -60,7 +60,7 @@ def show_metrics(info: ModelInfo) -> None:
         else:
             st.plotly_chart(
                 confusion_figure(counts, info.threshold),
-                use_container_width=True,
+                width="stretch",
                 key="model-confusion",
             )
 
@@ -73,7 +73,7 @@ def show_extras(info: ModelInfo) -> None:
             if kind in info.curves:
                 column.plotly_chart(
                     curve_figure(info.curves[kind], kind),
-                    use_container_width=True,
+                    width="stretch",
                     key=f"model-curve-{kind}",
                 )
     else:
@@ -83,15 +83,13 @@ def show_extras(info: ModelInfo) -> None:
         st.dataframe(
             fairness_table(info.fairness),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             key="model-fairness",
         )
     else:
         missing.append("the fairness table (four-fifths rule per group)")
     if info.importance:
-        st.plotly_chart(
-            importance_figure(info.importance), use_container_width=True, key="model-importance"
-        )
+        st.plotly_chart(importance_figure(info.importance), width="stretch", key="model-importance")
     else:
         missing.append("global feature importance")
     if missing:
@@ -119,7 +117,7 @@ def show_versions(info: ModelInfo) -> None:
     st.dataframe(
         versions_table(listing.versions),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         key="model-versions",
     )
     admin_actions([v.version for v in listing.versions if v.version != info.version])

@@ -17,6 +17,7 @@ from attrition.dashboard.monitoring_view import (
     performance_rows,
     prediction_drift,
     reports_table,
+    window_rows,
 )
 
 HISTORY = 20
@@ -52,7 +53,7 @@ def show_report(detail: ReportDetail) -> None:
         st.dataframe(
             table,
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             key="mon-features",
             column_config={
                 "p_adjusted": st.column_config.NumberColumn(format="%.2g"),
@@ -62,15 +63,20 @@ def show_report(detail: ReportDetail) -> None:
         name = st.selectbox("Distribution of", list(table["feature"]), key="mon-feature")
         feature = find_feature(detail.summary, str(name))
         if feature is not None:
-            st.plotly_chart(
-                distribution_figure(feature), use_container_width=True, key="mon-distribution"
-            )
+            st.plotly_chart(distribution_figure(feature), width="stretch", key="mon-distribution")
+    windows = window_rows(detail.summary)
+    if len(windows):
+        st.plotly_chart(
+            performance_figure(windows, "Realised performance by window"),
+            width="stretch",
+            key="mon-windows",
+        )
     scores = prediction_drift(detail.summary)
     st.subheader("Prediction drift")
     if scores is None:
         st.info("This report has no prediction-score comparison.")
     else:
-        st.plotly_chart(distribution_figure(scores), use_container_width=True, key="mon-prediction")
+        st.plotly_chart(distribution_figure(scores), width="stretch", key="mon-prediction")
 
 
 def show_html(report_id: int) -> None:
@@ -105,15 +111,14 @@ def show_history(items: list[ReportSummary]) -> None:
             "next check measures the model against them."
         )
     else:
-        st.plotly_chart(
-            performance_figure(performance), use_container_width=True, key="mon-performance"
-        )
+        figure = performance_figure(performance, "Realised performance per check")
+        st.plotly_chart(figure, width="stretch", key="mon-performance")
     st.subheader("Alert history")
     alerts = alert_history(items)
     if alerts.empty:
         st.info("No alerts raised.")
     else:
-        st.dataframe(alerts, hide_index=True, use_container_width=True, key="mon-alerts")
+        st.dataframe(alerts, hide_index=True, width="stretch", key="mon-alerts")
 
 
 def render() -> None:
@@ -131,9 +136,7 @@ def render() -> None:
             icon=":material/info:",
         )
         return
-    st.dataframe(
-        reports_table(page.items), hide_index=True, use_container_width=True, key="mon-reports"
-    )
+    st.dataframe(reports_table(page.items), hide_index=True, width="stretch", key="mon-reports")
     chosen = st.selectbox(
         "Report", [r.id for r in page.items], key="mon-report", format_func=lambda i: f"#{i}"
     )

@@ -95,7 +95,7 @@ def show_prediction(prediction: Prediction) -> None:
     if prediction.top_factors:
         st.plotly_chart(
             factors_figure(prediction.top_factors, "Top factors for this person"),
-            use_container_width=True,
+            width="stretch",
             key="factors-chart",
         )
     st.caption(
@@ -192,14 +192,14 @@ def show_scenario(current: Prediction) -> None:
         )
         st.caption("Changed: " + "; ".join(f"{n} {a} -> {b}" for n, a, b in changed))
     with right:
-        st.plotly_chart(
-            scenario_figure(current, scenario), use_container_width=True, key="scenario-chart"
-        )
+        st.plotly_chart(scenario_figure(current, scenario), width="stretch", key="scenario-chart")
 
 
 def render() -> None:
     st.title("Predict one employee")
     st.caption(session.DISCLAIMER)
+    if not session.model_ready():
+        return
     values, number, submitted = employee_form()
     if submitted:
         problems = check_employee(values)

@@ -52,13 +52,13 @@ def show_groupings(summary: WorkforceSummary, min_employees: int) -> None:
                 continue
             st.plotly_chart(
                 risk_bar(table, f"Share at risk by {label.lower()}"),
-                use_container_width=True,
+                width="stretch",
                 key=f"wf-chart-{name}",
             )
             st.dataframe(
                 table,
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
                 key=f"wf-table-{name}",
                 column_config={
                     "at_risk_share": st.column_config.NumberColumn(format="percent"),
@@ -101,7 +101,7 @@ def render() -> None:
     show_groupings(summary, int(min_employees))
     st.subheader("Trend")
     if summary.over_time:
-        st.plotly_chart(trend_figure(summary.over_time), use_container_width=True, key="wf-trend")
+        st.plotly_chart(trend_figure(summary.over_time), width="stretch", key="wf-trend")
         with st.expander("Trend data"):
             st.dataframe(trend_table(summary.over_time), hide_index=True, key="wf-trend-table")
     else:

@@ -1,0 +1,132 @@
+"""Batch file checks, chunked scoring and result handling, on the real dev rows."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from attrition.dashboard.batch import (
+    LINE,
+    check_rows,
+    chunked,
+    filter_results,
+    payloads,
+    read_upload,
+    results_frame,
+    score_in_chunks,
+    to_csv_bytes,
+)
+from attrition.dashboard.client import TooLargeError
+from attrition.dashboard.models import Prediction
+from attrition.errors import AttritionError
+from attrition.schema import FEATURE_NAMES, IDENTIFIER
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.fixture
+def raw(dev_csv: Path) -> pd.DataFrame:
+    return pd.read_csv(dev_csv, dtype=str, keep_default_na=False).head(40)
+
+
+def _prediction(number: int, probability: float) -> Prediction:
+    return Prediction(
+        prediction_id=f"p{number}",
+        employee_number=number,
+        attrition_probability=probability,
+        at_risk=probability >= 0.3,
+        threshold=0.3,
+        model_name="m",
+        model_version="1",
+        top_factors=[],
+    )
+
+
+def test_real_rows_all_pass(dev_csv: Path) -> None:
+    check = check_rows(read_upload(dev_csv.read_bytes()))
+    assert check.total_rows == 1176
+    assert len(check.valid) == 1176 and check.errors.empty
+    assert list(check.valid.columns) == [LINE, IDENTIFIER, *FEATURE_NAMES]
+    assert check.valid["Age"].dtype == "int64"
+
+
+def test_errors_name_line_field_and_allowed_values(raw: pd.DataFrame) -> None:
+    raw.loc[0, "OverTime"] = "Sometimes"
+    raw.loc[1, "Age"] = "17"
+    raw.loc[1, "JobLevel"] = "2.5"
+    raw.loc[2, "MonthlyIncome"] = ""
+    raw.loc[3, "YearsAtCompany"] = "60"  # more than TotalWorkingYears
+    raw.loc[4, IDENTIFIER] = raw.loc[5, IDENTIFIER]
+    check = check_rows(read_upload(_csv(raw)))
+    found = {(int(r[LINE]), r["field"]): r["problem"] for _, r in check.errors.iterrows()}
+    assert found[(2, "OverTime")] == "must be one of 'No', 'Yes'"
+    assert found[(3, "Age")] == "must be an integer from 18 to 80"
+    assert found[(3, "JobLevel")] == "must be an integer from 1 to 5"
+    assert found[(4, "MonthlyIncome")] == "is missing"
+    assert found[(5, "YearsAtCompany")].startswith("cannot exceed TotalWorkingYears")
+    assert found[(7, IDENTIFIER)] == "duplicate EmployeeNumber (first on line 6)"
+    assert check.invalid_rows == 5
+    assert len(check.valid) == 35
+    assert not set(check.valid[LINE]) & {2, 3, 4, 5, 7}
+
+
+def test_whole_file_problems_are_one_clear_error(raw: pd.DataFrame) -> None:
+    with pytest.raises(AttritionError, match="lacks required columns: OverTime"):
+        read_upload(_csv(raw.drop(columns=["OverTime"])))
+    with pytest.raises(AttritionError, match="empty"):
+        read_upload(b"  \n")
+    with pytest.raises(AttritionError, match="not UTF-8"):
+        read_upload(b"\xff\xfe\x00binary\x00")
+
+
+def test_bom_extra_columns_and_payload_types(raw: pd.DataFrame) -> None:
+    raw["Notes"] = "x"
+    check = check_rows(read_upload(b"\xef\xbb\xbf" + _csv(raw)))
+    assert check.ignored_columns == ("Notes",)
+    body = payloads(check.valid)[0]
+    assert set(body) == {IDENTIFIER, *FEATURE_NAMES}
+    assert type(body["Age"]) is int and type(body["OverTime"]) is str
+
+
+def test_chunks_follow_the_api_limit() -> None:
+    rows = [{"i": i} for i in range(25)]
+    sizes: list[int] = []
+
+    def score(chunk: object) -> list[Prediction]:
+        assert isinstance(chunk, list)
+        sizes.append(len(chunk))
+        if len(chunk) > 7:
+            raise TooLargeError("too large", limit=7)
+        return [_prediction(r["i"] + 1, 0.1) for r in chunk]
+
+    progress: list[int] = []
+    out = score_in_chunks(rows, score, 10, lambda done, total: progress.append(done))
+    assert [p.employee_number for p in out] == list(range(1, 26))
+    assert sizes == [10, 7, 7, 7, 4] and progress == [7, 14, 21, 25]
+    assert [len(c) for c in chunked(rows, 10)] == [10, 10, 5]
+
+
+def test_results_filter_sort_and_export(raw: pd.DataFrame) -> None:
+    check = check_rows(read_upload(_csv(raw.head(4))))
+    probabilities = [0.1, 0.5, 0.2, 0.9]
+    numbers = check.valid[IDENTIFIER].tolist()
+    results = results_frame(
+        check.valid, [_prediction(n, p) for n, p in zip(numbers, probabilities, strict=True)]
+    )
+    assert list(results["risk_band"]) == ["low", "high", "medium", "high"]
+    top = filter_results(results, min_probability=0.15)
+    assert list(top["attrition_probability"]) == [0.9, 0.5, 0.2]
+    assert list(
+        filter_results(results, at_risk_only=True, ascending=True)["attrition_probability"]
+    ) == [0.5, 0.9]
+    department = results.loc[0, "Department"]
+    assert set(filter_results(results, departments=[department])["Department"]) == {department}
+    exported = pd.read_csv(io.BytesIO(to_csv_bytes(results)))
+    assert list(exported[IDENTIFIER]) == numbers
+    with pytest.raises(ValueError, match="3 predictions for 4 rows"):
+        results_frame(check.valid, [_prediction(1, 0.1)] * 3)

@@ -1,0 +1,105 @@
+"""The schema-driven form and the what-if levers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from attrition.dashboard.forms import (
+    check_employee,
+    default_employee,
+    employee_payload,
+    field_spec,
+    form_sections,
+    label_of,
+    typical_employee,
+)
+from attrition.dashboard.models import Prediction
+from attrition.dashboard.whatif import (
+    Levers,
+    apply_levers,
+    changes,
+    comparison_table,
+    current_levers,
+)
+from attrition.schema import FEATURE_NAMES, FEATURES, IDENTIFIER, TENURE_ORDER
+
+
+def test_every_feature_once_with_schema_bounds() -> None:
+    names = [spec.name for specs in form_sections().values() for spec in specs]
+    assert sorted(names) == sorted(FEATURE_NAMES)
+    overtime, age, level = field_spec("OverTime"), field_spec("Age"), field_spec("JobLevel")
+    assert overtime.widget == "select" and overtime.options == ("No", "Yes")
+    assert (age.widget, age.low, age.high) == ("number", 18, 80)
+    assert level.widget == "slider"
+    assert label_of("YearsWithCurrManager") == "Years with current manager"
+
+
+def test_default_is_a_valid_typical_employee() -> None:
+    employee = default_employee()
+    assert set(employee) == set(FEATURE_NAMES)
+    assert check_employee(employee) == []
+    assert employee["OverTime"] == "No"  # most employees do not work overtime
+
+
+def test_typical_employee_is_consistent_on_real_rows(dev_csv: object) -> None:
+    frame = pd.read_csv(str(dev_csv))
+    employee = typical_employee(frame)
+    assert check_employee(employee) == []
+    assert employee["Department"] == frame["Department"].mode().iloc[0]
+    same_role = frame[frame["JobRole"] == employee["JobRole"]]
+    assert (same_role["Department"] == employee["Department"]).all()
+    assert employee["DistanceFromHome"] == round(same_role["DistanceFromHome"].median())
+    for smaller, larger in TENURE_ORDER:
+        assert employee[smaller] <= employee[larger]
+
+
+def test_check_names_fields_and_allowed_values() -> None:
+    employee = default_employee() | {"OverTime": "Maybe", "Age": 12, "YearsAtCompany": 70}
+    problems = check_employee(employee)
+    assert "OverTime: 'Maybe' is not one of No, Yes" in problems
+    assert "Age: 12 is not an integer from 18 to 80" in problems
+    assert any(p.startswith("YearsAtCompany: 70 is not an integer from 0 to 60") for p in problems)
+    assert employee_payload(default_employee(), 7)[IDENTIFIER] == 7
+    assert IDENTIFIER not in employee_payload(default_employee(), None)
+
+
+def test_levers_change_only_what_they_say() -> None:
+    employee = default_employee() | {
+        "JobLevel": 5,
+        "YearsSinceLastPromotion": 3,
+        "YearsInCurrentRole": 3,
+        "OverTime": "Yes",
+    }
+    base = current_levers(employee)
+    assert apply_levers(employee, base) == employee
+    variant = apply_levers(employee, Levers("No", 4, 4, 200, promote=True))
+    assert variant["OverTime"] == "No" and variant["PercentSalaryHike"] == 100
+    assert variant["JobLevel"] == 5  # already at the top level
+    assert variant["YearsSinceLastPromotion"] == 0 and variant["YearsInCurrentRole"] == 0
+    changed = {name for name, _, _ in changes(employee, variant)}
+    assert changed <= {
+        "OverTime",
+        "JobSatisfaction",
+        "EnvironmentSatisfaction",
+        "PercentSalaryHike",
+        "YearsSinceLastPromotion",
+        "YearsInCurrentRole",
+    }
+    assert "OverTime" in changed
+    assert set(variant) == set(FEATURES)
+
+
+def test_comparison_table_points() -> None:
+    def p(value: float) -> Prediction:
+        return Prediction(
+            prediction_id="x",
+            attrition_probability=value,
+            at_risk=value >= 0.4,
+            threshold=0.4,
+            model_name="m",
+            model_version="1",
+        )
+
+    table = comparison_table(p(0.55), p(0.25))
+    assert list(table["at_risk"]) == ["at risk", "not at risk"]
+    assert abs(table.loc[1, "change_pp"] + 30) < 1e-9
