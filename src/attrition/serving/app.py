@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None, *, json_logs: bool = False) -> 
     app.add_middleware(
         ServingMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
     )
+    from attrition.serving.replica import ReplicaIdMiddleware, replica_id_for
+
+    app.add_middleware(ReplicaIdMiddleware, replica_id=replica_id_for(settings))  # outermost
     return app
 
 
