@@ -2,8 +2,9 @@
 
 Each :class:`Step` reads what earlier steps produced from the shared
 :class:`QuickstartContext` and returns a JSON-ready outcome with a one-line ``summary``.
-:func:`quickstart_steps` lists them in order (migrate, data, ingest); later parts of the
-system append theirs (train, promote) to that list.
+:func:`quickstart_steps` lists them in order: migrate, data, ingest, train (search, fit,
+evaluate, register, gate), champion (the gate's verdict decides; no forced promotion) and
+key (an admin API key for the dashboard, shown once).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class QuickstartContext:
 
     settings: Settings
     data: Path | None
+    trials: int | None = None
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -50,22 +52,26 @@ StepListener = Callable[[Step, dict[str, Any] | None], None]
 
 
 def quickstart_steps() -> list[Step]:
-    """The ordered steps; later stages (train, promote) are appended after ``ingest``."""
+    """The ordered steps of the main job."""
     return [
         Step("migrate", "Migrating the database", migrate_step),
         Step("data", "Preparing the data", data_step),
         Step("ingest", "Validating and loading the snapshot", ingest_step),
+        Step("train", "Training (Optuna search, calibration, fairness, gate)", train_step),
+        Step("champion", "Checking the champion alias", champion_step),
+        Step("key", "Creating an admin API key for the dashboard", key_step),
     ]
 
 
 def run_quickstart(
     data: Path | None,
     *,
+    trials: int | None = None,
     steps: Sequence[Step] | None = None,
     on_step: StepListener | None = None,
 ) -> dict[str, Any]:
     """Run the steps in order; ``on_step(step, None)`` before and ``(step, outcome)`` after."""
-    context = QuickstartContext(get_settings(), data)
+    context = QuickstartContext(get_settings(), data, trials)
     done: list[dict[str, Any]] = []
     for step in quickstart_steps() if steps is None else steps:
         if on_step:
@@ -122,6 +128,59 @@ def ingest_step(context: QuickstartContext) -> dict[str, Any]:
         **{key: result.as_dict()[key] for key in keys},
         "snapshot_date": result.snapshot_date.isoformat(),
         "summary": summary,
+    }
+
+
+def train_step(context: QuickstartContext) -> dict[str, Any]:
+    """Train on the snapshot just loaded; the gate alone decides on promotion."""
+    from attrition.training.inputs import from_database
+    from attrition.training.pipeline import TrainingOptions
+    from attrition.training.train import train_model
+
+    source = from_database(context.settings.database_url)
+    options = TrainingOptions.from_settings(
+        context.settings, n_trials=context.trials, data_source=source.source, actor="quickstart"
+    )
+    result = train_model(source.frame, options)
+    summary = (
+        f"version {result.model_version}: holdout ROC-AUC {result.metrics['roc_auc']:.3f}, "
+        f"threshold {result.threshold:.3f}, {result.trials_completed} trials, "
+        f"{'promoted' if result.promoted else 'not promoted'}"
+    )
+    return {**result.to_json(), "summary": summary}
+
+
+def champion_step(context: QuickstartContext) -> dict[str, Any]:
+    """Fail clearly if no model holds the champion alias (the API would have nothing to serve)."""
+    from attrition import registry
+
+    champion = registry.version_by_alias(registry.CHAMPION)
+    if champion is None:
+        reasons = "; ".join(context.outcomes["train"]["gate"]["reasons"])
+        raise AttritionError(
+            f"the quality gate kept version {context.outcomes['train']['model_version']} from "
+            f"becoming champion ({reasons}); inspect it in MLflow and promote it with "
+            "`attrition promote VERSION` if you accept it"
+        )
+    version = str(champion.version)
+    return {"version": version, "summary": f"champion is version {version}"}
+
+
+def key_step(context: QuickstartContext) -> dict[str, Any]:
+    """An admin key for signing in to the dashboard; only its hash is stored."""
+    from attrition.serving.auth import create_key
+
+    settings = context.settings
+    key = create_key(
+        "quickstart-admin",
+        "admin",
+        database_url=settings.database_url,
+        server_secret=settings.pseudonym_secret(),
+    )
+    return {
+        "key_id": key.key_id,
+        "api_key": key.secret,
+        "summary": f"admin key {key.key_id} created (shown once below)",
     }
 
 

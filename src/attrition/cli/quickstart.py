@@ -21,11 +21,16 @@ def register(app: typer.Typer) -> None:
 
 def quickstart(
     data: Path | None = typer.Option(None, "--data", help="Your CSV (default: synthetic)."),
+    trials: int | None = typer.Option(
+        None, "--trials", min=1, help="Optuna trials (default: ATTRITION_N_TRIALS)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Migrate, load data, train, promote, and say how to open the API and dashboard."""
     progress = err_console if as_json else console  # keep stdout for the JSON line
-    result = run_quickstart(data, on_step=lambda step, outcome: _progress(progress, step, outcome))
+    result = run_quickstart(
+        data, trials=trials, on_step=lambda step, outcome: _progress(progress, step, outcome)
+    )
     emit(result, as_json, lambda: _render_next_steps(result))
 
 
@@ -42,10 +47,13 @@ def _progress(out: Console, step: Step, outcome: dict[str, Any] | None) -> None:
 
 def _render_next_steps(result: dict[str, Any]) -> None:
     api, dashboard = result["api"], result["dashboard"]
+    key = next((s for s in result["steps"] if s["step"] == "key"), None)
     lines = [
         f"Database: {escape(result['database_url'])}",
         f"API:       [bold]{api['command']}[/]  then open {api['url']}/docs",
         f"Dashboard: [bold]{dashboard['command']}[/]  then open {dashboard['url']}",
         "Both at once: [bold]attrition up[/]",
     ]
+    if key is not None:
+        lines.append(f"Admin API key (shown once, keep it safe): [bold]{key['api_key']}[/]")
     console.print(Panel("\n".join(lines), title="Quickstart done", expand=False))
