@@ -18,6 +18,7 @@ from attrition.serving.logs import configure_logging
 from attrition.serving.middleware import ServingMiddleware, json_response
 from attrition.serving.model_service import ModelUnavailableError
 from attrition.serving.routes import build_router
+from attrition.serving.schemas import batch_model, employee_model
 from attrition.serving.state import ServingState, build_state
 from attrition.settings import Settings, get_settings
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, json_logs: bool = False) -> 
         lifespan=lifespan,
     )
     app.state.serving = state
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     app.include_router(build_router(settings))
     app.add_exception_handler(RequestValidationError, _validation_handler(settings.max_batch_rows))
     if settings.cors_origins:
@@ -94,6 +96,20 @@ def _validation_handler(max_rows: int) -> Any:
         return await request_validation_exception_handler(request, error)
 
     return handler
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """FastAPI's schema plus the request models the hot routes validate by themselves."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (employee_model(), batch_model(settings.max_batch_rows)):
+        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(body.pop("$defs", {}))
+        components[model.__name__] = body
+    app.openapi_schema = schema
+    return schema
 
 
 def serve_factory() -> FastAPI:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from attrition.serving.ids import IdSource
 from attrition.serving.logs import key_id_var, request_id_var
 from attrition.serving.metrics import Metrics
 
@@ -32,11 +32,11 @@ class BodyTooLargeError(Exception):
     """The request body passed the configured limit while it was being read."""
 
 
-def _request_id(scope: Scope) -> str:
+def _request_id(scope: Scope, ids: IdSource) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id" and _REQUEST_ID.match(value):
             return str(value.decode())
-    return uuid.uuid4().hex
+    return ids.hex()
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -72,13 +72,14 @@ class ServingMiddleware:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
+        self.ids = IdSource()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = _request_id(scope)
+        request_id = _request_id(scope, self.ids)
         rid_header = (b"x-request-id", request_id.encode())
         request_token = request_id_var.set(request_id)
         key_token = key_id_var.set(None)

@@ -8,7 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel as PydanticModel
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from attrition.db.engine import session_scope
@@ -20,7 +23,14 @@ from attrition.serving.auth import Principal, Role
 from attrition.serving.logs import request_id_var
 from attrition.serving.metrics import exposition
 from attrition.serving.middleware import json_response
-from attrition.serving.security import PROTECTED, error_responses, require
+from attrition.serving.security import (
+    PROTECTED,
+    SECURITY_REQUIREMENT,
+    authorize,
+    error_responses,
+    key_from_headers,
+    require,
+)
 from attrition.serving.state import ServingState
 from attrition.settings import Settings
 
@@ -94,10 +104,38 @@ def _health_routes(router: APIRouter) -> None:
         return Response(payload, media_type=content_type)
 
 
+def _parse(model: type[PydanticModel], body: bytes) -> Any:
+    """Validate a JSON body with pydantic-core's own parser (no intermediate Python dict)."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        details = error.errors(include_url=False, include_context=False)
+        for item in details:
+            item["loc"] = ("body", *item["loc"])
+        raise RequestValidationError(details) from None
+
+
+def _json_body(schema_name: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema_name}"}
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+        "security": SECURITY_REQUIREMENT,
+    }
+
+
 def _prediction_routes(router: APIRouter, settings: Settings) -> None:
+    """The hot paths: auth, validation and scoring without FastAPI's dependency machinery
+    (measurably cheaper per request); their OpenAPI entries declare the same body models
+    and security schemes as the other routes."""
     employee = schemas.employee_model()
     batch = schemas.batch_model(settings.max_batch_rows)
     errors = error_responses(*PROTECTED, 503)
+    errors[422] = {
+        "description": "Validation Error (each bad field named)",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+        },
+    }
 
     async def answer(request: Request, rows: list[dict[str, Any]], who: Principal) -> Any:
         state = _state(request)
@@ -110,11 +148,17 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
         return await run_in_threadpool(state.score_rows, rows, request_id, who.key_id)
 
     @router.post(
-        "/v1/predictions", response_model=schemas.Prediction, tags=["predictions"], responses=errors
+        "/v1/predictions",
+        response_model=schemas.Prediction,
+        tags=["predictions"],
+        responses=errors,
+        openapi_extra=_json_body(employee.__name__),
     )
-    async def predict(request: Request, body: employee, who: Principal = predictor) -> Any:  # type: ignore[valid-type]
+    async def predict(request: Request) -> Response:
         """Score one employee: probability, decision, threshold, model version, top factors."""
-        _, items = await answer(request, [body.model_dump()], who)  # type: ignore[attr-defined]
+        who = await authorize(request, key_from_headers(request), Role.predictor)
+        row = _parse(employee, await request.body()).model_dump()
+        _, items = await answer(request, [row], who)
         return json_response(items[0])
 
     @router.post(
@@ -122,10 +166,12 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
         response_model=schemas.BatchPrediction,
         tags=["predictions"],
         responses=errors,
+        openapi_extra=_json_body(batch.__name__),
     )
-    async def predict_batch(request: Request, body: batch, who: Principal = predictor) -> Any:  # type: ignore[valid-type]
+    async def predict_batch(request: Request) -> Response:
         """Score up to the configured number of employees; the same fields per row."""
-        rows = [e.model_dump() for e in body.employees]  # type: ignore[attr-defined]
+        who = await authorize(request, key_from_headers(request), Role.predictor)
+        rows = [e.model_dump() for e in _parse(batch, await request.body()).employees]
         served, items = await answer(request, rows, who)
         return json_response(
             {"model_name": served.name, "model_version": served.version, "predictions": items}

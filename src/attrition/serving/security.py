@@ -45,6 +45,51 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 PROTECTED = (401, 403, 413, 429)
 
 
+async def authorize(request: Request, raw: str | None, role: Role) -> Principal:
+    """Authenticate ``raw``, apply its rate limit, check its role; raises 401/429/403/503."""
+    if not raw:
+        raise HTTPException(
+            401, "missing API key (Authorization: Bearer or X-API-Key)", headers=_UNAUTHORIZED
+        )
+    state = request.app.state.serving
+    hit, principal = state.keys.cached(raw)
+    if not hit:
+        try:
+            principal = await run_in_threadpool(state.keys.verify, raw)
+        except Exception:
+            raise HTTPException(503, "cannot verify the API key right now") from None
+    if principal is None:
+        raise HTTPException(401, "invalid API key", headers=_UNAUTHORIZED)
+    request.scope[KEY_ID_SCOPE] = principal.key_id
+    key_id_var.set(principal.key_id)
+    decision = await state.limiter.hit(principal.key_id)
+    if not decision.allowed:
+        state.metrics.rate_limited.inc()
+        raise HTTPException(
+            429, "rate limit exceeded", headers={"Retry-After": str(decision.retry_after)}
+        )
+    if principal.role < role:
+        raise HTTPException(
+            403, f"role {principal.role.name} may not do this; needs {role.name} or above"
+        )
+    result: Principal = principal
+    return result
+
+
+def key_from_headers(request: Request) -> str | None:
+    """The key from ``X-API-Key`` or ``Authorization: Bearer`` (for routes without the
+    dependency machinery; their OpenAPI entry declares the same security schemes)."""
+    headers = request.headers
+    key = headers.get("x-api-key")
+    if key:
+        return key
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+SECURITY_REQUIREMENT: list[dict[str, list[str]]] = [{"APIKeyHeader": []}, {"HTTPBearer": []}]
+
+
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting keys of ``role`` or above, within their rate limit."""
 
@@ -54,31 +99,6 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         authorization: HTTPAuthorizationCredentials | None = Security(bearer),
     ) -> Principal:
         raw = x_api_key or (authorization.credentials if authorization else None)
-        if not raw:
-            raise HTTPException(
-                401, "missing API key (Authorization: Bearer or X-API-Key)", headers=_UNAUTHORIZED
-            )
-        state = request.app.state.serving
-        hit, principal = state.keys.cached(raw)
-        if not hit:
-            try:
-                principal = await run_in_threadpool(state.keys.verify, raw)
-            except Exception:
-                raise HTTPException(503, "cannot verify the API key right now") from None
-        if principal is None:
-            raise HTTPException(401, "invalid API key", headers=_UNAUTHORIZED)
-        request.scope[KEY_ID_SCOPE] = principal.key_id
-        key_id_var.set(principal.key_id)
-        decision = await state.limiter.hit(principal.key_id)
-        if not decision.allowed:
-            state.metrics.rate_limited.inc()
-            raise HTTPException(
-                429, "rate limit exceeded", headers={"Retry-After": str(decision.retry_after)}
-            )
-        if principal.role < role:
-            raise HTTPException(
-                403, f"role {principal.role.name} may not do this; needs {role.name} or above"
-            )
-        return principal  # type: ignore[no-any-return]
+        return await authorize(request, raw, role)
 
     return dependency

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from attrition.db.types import utcnow
 from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
 from attrition.serving.auth import KeyStore
+from attrition.serving.ids import IdSource
 from attrition.serving.metrics import Metrics, build_metrics
 from attrition.serving.model_service import ModelService, RegistryConfig, ServedModel
 from attrition.serving.prediction_log import PredictionLogWriter, insert_ignoring_duplicates
@@ -49,7 +49,7 @@ class ServingState:
     metrics: Metrics
     _db_checked: float = 0.0
     _db_ok: bool = False
-    _extra: dict[str, Any] = field(default_factory=dict)
+    ids: IdSource = field(default_factory=IdSource)
 
     def score_rows(
         self, rows: list[dict[str, Any]], request_id: str, client: str
@@ -82,7 +82,7 @@ class ServingState:
         for row, probability, factors in zip(
             rows, scores.probabilities.tolist(), scores.factors, strict=True
         ):
-            prediction_id = str(uuid.uuid4())
+            prediction_id = self.ids.uuid()
             number = row.get(IDENTIFIER)
             at_risk = probability >= threshold
             items.append(

@@ -184,6 +184,10 @@ class FlatTrees:
         """(n, n_features) path attributions on the same scale as ``predict``."""
         return self._run(z, True)[1]
 
+    def both(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``predict`` and ``contributions`` from one walk."""
+        return self._run(z, True)
+
 
 @dataclass
 class _Builder:
