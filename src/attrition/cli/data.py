@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from attrition.cli._common import JsonOption, console, emit
-from attrition.data.ingest import IngestResult, ingest_file
 from attrition.data.synthetic import (
     SCENARIOS,
     generate_workforce,
@@ -18,6 +18,9 @@ from attrition.data.synthetic import (
     write_csv,
 )
 from attrition.settings import get_settings
+
+if TYPE_CHECKING:
+    from attrition.data.ingest import IngestResult
 
 app = typer.Typer(help="Generate and ingest HR snapshots.", no_args_is_help=True)
 
@@ -76,6 +79,8 @@ def ingest(
     Ingesting a file for a date that already holds a snapshot replaces that snapshot.
     """
     day = _parse_snapshot_date(snapshot_date)
+    from attrition.data.ingest import ingest_file  # pandera is slow to import: only here
+
     result = ingest_file(file, day)
     emit(result.as_dict(), as_json, lambda: _render_ingest(result))
 
