@@ -43,3 +43,17 @@ def test_db_upgrade_json_reports_revision() -> None:
     result = runner.invoke(app, ["db", "upgrade", "--json"])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].startswith('{"revision": "0')
+
+
+def test_cli_startup_does_not_import_heavy_libraries() -> None:
+    """`attrition --help` must stay quick: ML and validation stacks load inside commands."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, attrition.cli; "
+        "print(sorted(m for m in ('mlflow', 'sklearn', 'pandera', 'optuna', 'shap', 'lightgbm') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
