@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attrition.data.ingest import ingest_file
 from attrition.data.synthetic import generate_workforce, write_csv
 from attrition.db.engine import get_engine
 from attrition.db.migrate import upgrade
@@ -112,6 +111,8 @@ def data_step(context: QuickstartContext) -> dict[str, Any]:
 
 def ingest_step(context: QuickstartContext) -> dict[str, Any]:
     """Validate and load the prepared file as today's snapshot."""
+    from attrition.data.ingest import ingest_file  # pandera: loaded only when it runs
+
     path = Path(context.outcomes["data"]["path"])
     result = ingest_file(path, database_url=context.settings.database_url)
     if result.rows_loaded == 0:
