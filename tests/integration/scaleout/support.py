@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -144,6 +145,17 @@ def employees_from(dev_csv: Path, n: int = 300) -> Employees:
     records = frame.to_dict("records")
     plain = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in records]
     return Employees(plain)
+
+
+def wait_for_logged(database_url: str, wanted: set[str], timeout: float = 15.0) -> list[str]:
+    """prediction_log's request ids once they include ``wanted`` (replicas flush their
+    writers every 50 ms), or as they are at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logged = prediction_log_request_ids(database_url)
+        if wanted <= set(logged) or time.monotonic() > deadline:
+            return logged
+        time.sleep(0.1)
 
 
 def prediction_log_request_ids(database_url: str) -> list[str]:
