@@ -203,17 +203,26 @@ def _regression_checks(
 
 def fairness_checks(
     ours: dict[str, AttributeFairness],
-    champion: dict[str, AttributeFairness] | None,
     policy: GatePolicy,
+    champion: ChampionComparison | None = None,
+    ours_on_holdout: dict[str, AttributeFairness] | None = None,
 ) -> list[GateCheck]:
-    """Per-attribute parity floors, and no regression against the champion."""
+    """Per-attribute parity floors; no regression against the champion on the holdout.
+
+    ``ours`` is measured on every out-of-sample decision (the larger, steadier sample);
+    the champion comparison uses the holdout, the only rows both models have not seen.
+    """
     checks: list[GateCheck] = []
+    tolerance = policy.fairness.regression_tolerance
     for attribute, rule in policy.fairness.attributes.items():
         if rule.min_parity_ratio is not None:
             checks.append(_parity_floor_check(ours[attribute], rule.min_parity_ratio))
-        if champion is not None:
-            tolerance = policy.fairness.regression_tolerance
-            checks.extend(_regression_checks(ours[attribute], champion[attribute], tolerance))
+        if champion is not None and ours_on_holdout is not None:
+            checks.extend(
+                _regression_checks(
+                    ours_on_holdout[attribute], champion.fairness[attribute], tolerance
+                )
+            )
     return checks
 
 
@@ -244,14 +253,19 @@ def evaluate_gate(
     behaviour: list[BehaviourCheck],
     policy: GatePolicy,
     champion: ChampionComparison | None,
+    holdout_fairness: dict[str, AttributeFairness] | None = None,
 ) -> GateVerdict:
-    """Combine every check into one verdict."""
+    """Combine every check into one verdict.
+
+    ``fairness``: on all out-of-sample decisions; ``holdout_fairness``: on the holdout
+    (compared with the champion's on the same rows; defaults to ``fairness``).
+    """
     checks = metric_checks(metrics, policy)
     notes: list[str] = []
     if champion is not None:
         checks += champion_checks(metrics, champion.metrics, champion.version, policy)
     else:
         notes.append("no current champion: champion comparisons skipped")
-    checks += fairness_checks(fairness, champion.fairness if champion else None, policy)
+    checks += fairness_checks(fairness, policy, champion, holdout_fairness or fairness)
     checks += behaviour_gate_checks(behaviour, policy)
     return GateVerdict(tuple(checks), champion.version if champion else None, tuple(notes))

@@ -288,6 +288,7 @@ class Evaluation:
     metrics: dict[str, float]
     holdout_probabilities: NDArray[np.float64]
     fairness: dict[str, AttributeFairness]
+    holdout_fairness: dict[str, AttributeFairness]
     behaviour: list[BehaviourCheck]
     importance: dict[str, float]
 
@@ -363,6 +364,7 @@ def fit_and_evaluate(
         if k not in ("roc_auc", "ece")
     }
     decisions = (p >= threshold.threshold).astype(np.int64)
+    oof_decisions = (oof_p.mean(axis=0) >= threshold.threshold).astype(np.int64)
     return Evaluation(
         model=model,
         params=params,
@@ -372,7 +374,12 @@ def fit_and_evaluate(
         threshold=threshold,
         metrics=holdout_metrics(data.y_holdout, p, threshold.threshold, options),
         holdout_probabilities=p,
-        fairness=fairness_report(data.holdout, data.y_holdout, decisions),
+        fairness=fairness_report(
+            pd.concat([data.train, data.holdout], ignore_index=True),
+            np.concatenate([data.y_train, data.y_holdout]),
+            np.concatenate([oof_decisions, decisions]),
+        ),
+        holdout_fairness=fairness_report(data.holdout, data.y_holdout, decisions),
         behaviour=run_behaviour_checks(model, data.holdout),
         importance=global_importance(model, data.holdout),
     )
@@ -395,7 +402,12 @@ def gate_verdict(
 ) -> GateVerdict:
     """The gate on this evaluation (and the champion on the same holdout, if any)."""
     return evaluate_gate(
-        evaluation.metrics, evaluation.fairness, evaluation.behaviour, policy, champion
+        evaluation.metrics,
+        evaluation.fairness,
+        evaluation.behaviour,
+        policy,
+        champion,
+        evaluation.holdout_fairness,
     )
 
 

@@ -47,7 +47,14 @@ def attribute_verdict(report: AttributeFairness, policy: GatePolicy) -> str:
 
 def fairness_markdown(reports: dict[str, AttributeFairness], policy: GatePolicy) -> str:
     """The fairness report: group tables, disparity summaries and verdicts in words."""
-    lines = ["# Fairness report (holdout decisions)", ""]
+    lines = [
+        "# Fairness report",
+        "",
+        "Measured on every labelled employee's out-of-sample decision: out-of-fold for the",
+        "training split, the final model for the holdout. (The holdout alone is too small for",
+        "stable group rates; it is used for the comparison with the champion.)",
+        "",
+    ]
     for report in reports.values():
         lines += [f"## {report.attribute}", "", *_group_table(report), ""]
         lines.append(

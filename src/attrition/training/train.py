@@ -50,6 +50,11 @@ from attrition.training.search import completed_trials
 
 logger = logging.getLogger(__name__)
 REFERENCE_MAX_ROWS = 5000
+FAIRNESS_BASIS = (
+    "out_of_sample: every labelled employee's out-of-sample decision (out-of-fold for the "
+    "training split, the final model for the holdout), used for parity floors; holdout: the "
+    "holdout only, compared with the champion's decisions on the same rows"
+)
 PROBABILITY_COLUMN = "attrition_probability"
 
 
@@ -177,10 +182,15 @@ def option_params(options: TrainingOptions, data: PreparedData) -> dict[str, Any
 
 
 class TrialRunLogger:
-    """Optuna callback: one nested MLflow run per finished trial."""
+    """Optuna callback: one nested MLflow run per finished trial, in the parent's experiment."""
+
+    def __init__(self, experiment_id: str) -> None:
+        self.experiment_id = experiment_id
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True):
+        with mlflow.start_run(
+            experiment_id=self.experiment_id, run_name=f"trial-{trial.number}", nested=True
+        ):
             mlflow.log_params({f"trial_{k}": v for k, v in trial.params.items()})
             mlflow.set_tags({"optuna_trial": str(trial.number), "state": trial.state.name})
             for step, value in sorted(trial.intermediate_values.items()):
@@ -248,7 +258,11 @@ def log_documents(
     data: PreparedData,
     seed: int,
 ) -> None:
-    fairness = {k: v.to_dict() for k, v in evaluation.fairness.items()}
+    fairness = {
+        "basis": FAIRNESS_BASIS,
+        "out_of_sample": {k: v.to_dict() for k, v in evaluation.fairness.items()},
+        "holdout": {k: v.to_dict() for k, v in evaluation.holdout_fairness.items()},
+    }
     mlflow.log_dict(evaluation.metrics, registry.METRICS_ARTIFACT)
     mlflow.log_dict(evaluation.oof_metrics, "metrics/oof_metrics.json")
     mlflow.log_dict(evaluation.threshold.to_dict(), "metrics/threshold.json")
@@ -281,6 +295,16 @@ def log_metrics(evaluation: Evaluation, best_value: float) -> None:
     mlflow.log_metrics(metrics)
 
 
+MODEL_PACKAGES = ("mlflow", "scikit-learn", "lightgbm", "shap", "numpy", "pandas", "scipy")
+
+
+def model_requirements() -> list[str]:
+    """Pinned packages the logged model needs (declared, so MLflow need not infer them)."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in (*MODEL_PACKAGES, "cloudpickle")]
+
+
 def log_and_register(evaluation: Evaluation, data: PreparedData) -> str:
     """Log the model (signature, input example) and register it; returns the version."""
     from mlflow.models import infer_signature
@@ -296,6 +320,7 @@ def log_and_register(evaluation: Evaluation, data: PreparedData) -> str:
         registered_model_name=get_settings().model_name,
         serialization_format="cloudpickle",
         pyfunc_predict_fn="predict_proba",
+        pip_requirements=model_requirements(),
     )
     version = info.registered_model_version
     if version is None:
@@ -397,7 +422,7 @@ def train_model(frame: pd.DataFrame, options: TrainingOptions | None = None) -> 
             load_if_exists=options.study_name is not None,
             sampler_seed=options.seed,
         )
-        stopped_by = run_search(study, data, options, callbacks=[TrialRunLogger()])
+        stopped_by = run_search(study, data, options, callbacks=[TrialRunLogger(experiment_id)])
         best = best_trial(study)
         mlflow.log_params({f"best_{k}": v for k, v in best.params.items()})
         evaluation = fit_and_evaluate(data, dict(best.params), options)

@@ -60,7 +60,9 @@ def dev_labels(dev_frame: pd.DataFrame) -> np.ndarray[Any, Any]:
     return labels_of(dev_frame)
 
 
-def fit_model(params: dict[str, Any], frame: pd.DataFrame, y: np.ndarray[Any, Any]) -> AttritionModel:
+def fit_model(
+    params: dict[str, Any], frame: pd.DataFrame, y: np.ndarray[Any, Any]
+) -> AttritionModel:
     allowed = model_feature_names()
     pipeline = build_pipeline(params, allowed, seed=0)
     features = pipeline.named_steps["engineer"].feature_names

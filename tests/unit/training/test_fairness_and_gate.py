@@ -78,7 +78,7 @@ def test_invalid_gate_config_names_the_field(tmp_path):
     with pytest.raises(AttritionError, match="roc_auc"):
         load_gate_policy(path)
     path.write_text("fairness: {attributes: {Religion: {min_parity_ratio: 0.8}}}\n")
-    with pytest.raises(AttritionError, match="Religion.*allowed: Gender, AgeBand, MaritalStatus"):
+    with pytest.raises(AttritionError, match=r"Religion.*allowed: Gender, AgeBand, MaritalStatus"):
         load_gate_policy(path)
     with pytest.raises(AttritionError, match="does not exist"):
         load_gate_policy(tmp_path / "missing.yaml")

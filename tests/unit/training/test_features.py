@@ -30,8 +30,13 @@ def test_engineered_columns_follow_their_formulas(dev_frame):
     )
     np.testing.assert_allclose(out["LogMonthlyIncome"], np.log1p(dev_frame["MonthlyIncome"]))
     satisfaction = dev_frame[
-        ["EnvironmentSatisfaction", "JobSatisfaction", "RelationshipSatisfaction",
-         "WorkLifeBalance", "JobInvolvement"]
+        [
+            "EnvironmentSatisfaction",
+            "JobSatisfaction",
+            "RelationshipSatisfaction",
+            "WorkLifeBalance",
+            "JobInvolvement",
+        ]
     ]
     np.testing.assert_allclose(out["LowSatisfactionCount"], (satisfaction == 1).sum(axis=1))
 

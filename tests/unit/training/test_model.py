@@ -24,7 +24,9 @@ def reproduce_with_arrays(model: AttritionModel, frame: pd.DataFrame) -> np.ndar
         columns[name] = values.astype(str) if values.dtype == object else values.astype(float)
     if engineer.ratios:
         for r in RATIOS:
-            columns[r.name] = columns[r.numerator] / np.maximum(columns[r.denominator] + r.offset, 1)
+            columns[r.name] = columns[r.numerator] / np.maximum(
+                columns[r.denominator] + r.offset, 1
+            )
     if engineer.logs:
         for c in LOG_COLUMNS:
             columns[f"Log{c}"] = np.log1p(np.maximum(columns[c], 0))

@@ -21,5 +21,10 @@ def test_re_promoting_the_same_version_is_not_a_new_entry():
 
 
 def test_promotion_after_rollback_builds_on_the_restored_champion():
-    moves = [move("1", "promote"), move("2", "promote"), move("1", "rollback"), move("4", "promote")]
+    moves = [
+        move("1", "promote"),
+        move("2", "promote"),
+        move("1", "rollback"),
+        move("4", "promote"),
+    ]
     assert champion_stack(moves) == ["1", "4"]

@@ -74,11 +74,22 @@ def test_cv_splits_are_stratified_repeated_and_seeded():
 def test_cross_validate_fills_every_out_of_fold_score(dev_frame):
     rows = dev_frame.iloc[:200]
     y = labels_of(rows)
-    params = {"family": "logistic_regression", "columns": "core", "engineered": True,
-              "ordinal_encoding": "onehot", "lr_C": 0.3, "lr_penalty": "l2", "lr_balanced": False}
+    params = {
+        "family": "logistic_regression",
+        "columns": "core",
+        "engineered": True,
+        "ordinal_encoding": "onehot",
+        "lr_C": 0.3,
+        "lr_penalty": "l2",
+        "lr_balanced": False,
+    }
     reported = []
     result = cross_validate(
-        build_pipeline(params, model_feature_names(), 0), rows, y, cv_splits(y, 3, 2, 0), 3,
+        build_pipeline(params, model_feature_names(), 0),
+        rows,
+        y,
+        cv_splits(y, 3, 2, 0),
+        3,
         on_fold=lambda step, mean: reported.append((step, mean)),
     )
     assert result.oof_scores.shape == (2, 200) and np.isfinite(result.oof_scores).all()

@@ -1,0 +1,138 @@
+"""train_model end to end on the real dev data: MLflow run, registry, aliases, audit."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from sqlalchemy import select
+
+from attrition import registry
+from attrition.db.engine import session_scope
+from attrition.db.models import AuditEvent
+from attrition.schema import FEATURE_NAMES, PROTECTED_ATTRIBUTES
+from attrition.settings import get_settings
+from attrition.training.train import train_model
+
+from .conftest import quick_options
+
+PLOTS = {
+    "plots/roc_curve.png",
+    "plots/pr_curve.png",
+    "plots/calibration_curve.png",
+    "plots/confusion_matrix.png",
+    "plots/shap_summary.png",
+    "plots/optuna_history.png",
+}
+
+
+def artifact_paths(client: MlflowClient, run_id: str, path: str | None = None) -> set[str]:
+    found: set[str] = set()
+    for item in client.list_artifacts(run_id, path):
+        found |= artifact_paths(client, run_id, item.path) if item.is_dir else {item.path}
+    return found
+
+
+def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_frame):
+    started = time.monotonic()
+    first = train_model(dev_frame, quick_options(seed=42))
+    second = train_model(dev_frame, quick_options(seed=42))
+    elapsed = time.monotonic() - started
+
+    # reproducibility: same best trial, same metrics, same threshold
+    assert first.best_params == second.best_params
+    assert first.metrics == second.metrics
+    assert first.threshold == second.threshold
+    assert first.study_name != second.study_name
+    assert (first.model_version, second.model_version) == ("1", "2")
+    assert first.promoted and first.gate.passed
+    assert "maximises F2" in first.threshold_reason
+    assert not first.include_protected and first.rows == len(dev_frame)
+
+    # the store, read with MLflow's own client (what `mlflow ui` shows)
+    settings = get_settings()
+    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    run = client.get_run(first.run_id)
+    for tag in ("git_commit", "data_hash", "schema_version", "include_protected"):
+        assert run.data.tags[tag]
+    assert run.data.tags["include_protected"] == "false"
+    assert run.data.metrics["holdout_roc_auc"] == first.metrics["roc_auc"]
+    assert run.data.params["threshold_policy"] == "f2"
+    artifacts = artifact_paths(client, first.run_id)
+    assert artifacts >= PLOTS
+    assert {
+        "model_card.md",
+        "fairness/fairness_report.json",
+        "fairness/fairness_report.md",
+        registry.REFERENCE_ARTIFACT,
+        registry.METRICS_ARTIFACT,
+        "gate/gate_report.json",
+    } <= artifacts
+    nested = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{first.run_id}'"
+    )
+    assert len(nested) == 5
+    model = client.get_registered_model(settings.model_name)
+    assert {k: str(v) for k, v in model.aliases.items()} == {"champion": "2", "challenger": "2"}
+    version = client.get_model_version(settings.model_name, "1")
+    assert version.run_id == first.run_id
+    assert float(version.tags["threshold"]) == first.threshold
+
+    # registry reads used by serving and monitoring
+    info = registry.champion_info()
+    assert info is not None and info.version == "2" and info.run_id == second.run_id
+    assert info.metrics["roc_auc"] == second.metrics["roc_auc"]
+    assert set(info.features).isdisjoint(PROTECTED_ATTRIBUTES)
+    reference = registry.load_reference("1")
+    assert set(FEATURE_NAMES) <= set(reference.columns)
+    assert reference["attrition_probability"].between(0, 1).all()
+    assert set(reference["Attrition"]) == {"Yes", "No"}
+    assert registry.load_metrics("champion")["roc_auc"] == second.metrics["roc_auc"]
+    loaded = registry.load_model("champion")
+    rows = dev_frame.iloc[:20]
+    np.testing.assert_allclose(
+        loaded.predict_proba(rows)[:, 1], registry.load_model("1").predict_proba(rows)[:, 1]
+    )
+    assert len(loaded.explain(rows.iloc[:1])[0]) == 5
+
+    # every alias move is audited
+    with session_scope() as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        moves = [(e.action, e.details["version"], e.details["kind"]) for e in events]
+    assert moves == [
+        ("model.alias.challenger", "1", "register"),
+        ("model.alias.champion", "1", "promote"),
+        ("model.alias.challenger", "2", "register"),
+        ("model.alias.champion", "2", "promote"),
+    ]
+    print(f"two quick trainings took {elapsed:.1f}s")
+
+
+def test_protected_attributes_can_be_included_and_the_run_records_it(dev_frame):
+    result = train_model(dev_frame, quick_options(include_protected=True, promote=False))
+    assert result.include_protected and not result.promoted
+    model = registry.load_model(result.model_version)
+    assert (
+        "Age" in model.feature_names
+        or "MaritalStatus" in model.feature_names
+        or ("Gender" in model.feature_names)
+    )
+    tags = MlflowClient(tracking_uri=get_settings().mlflow_tracking_uri).get_run(result.run_id)
+    assert tags.data.tags["include_protected"] == "true"
+    assert registry.version_by_alias("champion") is None
+
+
+def test_invalid_labels_are_a_user_error(dev_frame):
+    import pytest
+
+    from attrition.errors import AttritionError
+
+    frame = dev_frame.copy()
+    frame.loc[3, "Attrition"] = "Maybe"
+    with pytest.raises(AttritionError, match="Attrition must be 'Yes' or 'No'"):
+        train_model(frame, quick_options())
+    tiny = pd.concat([dev_frame[dev_frame.Attrition == "Yes"].head(5), dev_frame.head(50)])
+    with pytest.raises(AttritionError, match="at least 20 rows of each Attrition class"):
+        train_model(tiny, quick_options())
