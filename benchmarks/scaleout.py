@@ -108,7 +108,7 @@ def prepare(frame: Any, train: bool) -> str:
             registry.promote(result.model_version, actor="benchmark", reason="benchmark")
     secret = settings.pseudonym_secret()
     key = create_key("bench", "predictor", database_url=settings.database_url, server_secret=secret)
-    return key.secret
+    return str(key.secret)
 
 
 def bodies(frame: Any, n: int = 200) -> list[str]:
