@@ -93,8 +93,13 @@ def _registry_meta(config: RegistryConfig, version: str) -> dict[str, Any]:
 
 
 def _download(config: RegistryConfig, version: str, into: Path) -> Path:
+    import mlflow
     import mlflow.artifacts
 
+    # `models:/` URIs resolve through the process-wide registry URI whatever is passed
+    # below; without this a fresh `attrition serve` looks in ./mlflow.db.
+    mlflow.set_tracking_uri(config.tracking_uri)
+    mlflow.set_registry_uri(config.tracking_uri)
     uri = f"models:/{config.model_name}/{version}"
     path = mlflow.artifacts.download_artifacts(
         artifact_uri=uri,
