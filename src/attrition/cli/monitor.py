@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ def monitor(
     """Check drift and performance against the champion's reference data."""
     from attrition.monitoring.service import run_monitoring
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keep stderr clean
     result = run_monitoring(
         retrain=retrain,
         current=current,

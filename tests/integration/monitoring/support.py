@@ -195,6 +195,29 @@ def record_outcomes(
     return len(frame)
 
 
+def store_snapshot(
+    database_url: str, frame: pd.DataFrame, *, day: Any, key: bytes, unlabelled_every: int = 0
+) -> None:
+    """Store a frame as a snapshot, as ingest does; every n-th row without a label."""
+    from attrition.db.engine import session_scope
+    from attrition.db.models import EmployeeSnapshot
+    from attrition.privacy import pseudonymise
+
+    labels = frame["Attrition"].tolist()
+    with session_scope(database_url) as session:
+        for i, record in enumerate(api_rows(frame)):
+            number = record.pop("EmployeeNumber")
+            unlabelled = unlabelled_every and i % unlabelled_every == 0
+            session.add(
+                EmployeeSnapshot(
+                    snapshot_date=day,
+                    employee_key=pseudonymise(number, key),
+                    attrition=None if unlabelled else labels[i] == "Yes",
+                    features=record,
+                )
+            )
+
+
 # --------------------------------------------------------------------------- API process
 
 

@@ -14,7 +14,7 @@ import pytest
 from attrition.data.synthetic import generate_workforce
 from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
-from attrition.db.models import DriftReport, EmployeeSnapshot
+from attrition.db.models import DriftReport
 from attrition.errors import AttritionError
 from attrition.monitoring.windows import (
     PREDICTION_LOG,
@@ -139,16 +139,7 @@ def test_outcomes_join_the_latest_prediction_made_by_the_outcome_day(migrated: s
 
 def test_snapshot_window_with_labels(migrated: str) -> None:
     frame = generate_workforce(40, 2)
-    with session_scope(migrated) as session:
-        for i, record in enumerate(support.api_rows(frame)):
-            number = record.pop("EmployeeNumber")
-            session.add(
-                EmployeeSnapshot(
-                    snapshot_date=date(2026, 2, 1), employee_key=pseudonymise(number, KEY),
-                    attrition=None if i % 4 == 0 else bool(frame["Attrition"].iloc[i] == "Yes"),
-                    features=record,
-                )
-            )  # fmt: skip
+    support.store_snapshot(migrated, frame, day=date(2026, 2, 1), key=KEY, unlabelled_every=4)
     window = snapshot_window(migrated, date(2026, 2, 1))
     assert window.rows == 40 and window.provenance.source == "snapshot:2026-02-01"
     assert window.labelled is not None and int(window.labelled.sum()) == 30
