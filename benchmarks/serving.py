@@ -301,7 +301,11 @@ def api(args: argparse.Namespace) -> dict[str, Any]:
     records = _records(frame, 200)
     batch = [records[i : i + BATCH_ROWS] for i in range(0, len(records), BATCH_ROWS)]
     mlflow_port, api_port = free_port(), free_port()
-    mlflow_env = {**env, "MLFLOW_TRACKING_URI": env["ATTRITION_MLFLOW_TRACKING_URI"]}
+    mlflow_env = {
+        **env,
+        "MLFLOW_TRACKING_URI": env["ATTRITION_MLFLOW_TRACKING_URI"],
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # its uvicorn
+    }
     servers = [
         start(
             [

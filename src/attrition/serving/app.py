@@ -57,8 +57,12 @@ def create_app(settings: Settings | None = None, *, json_logs: bool = False) -> 
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
         )
+    methods = {path: set(ops) for path, ops in app.openapi()["paths"].items()}
     app.add_middleware(
-        ServingMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes
+        ServingMiddleware,
+        metrics=state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        methods=methods,
     )
     from attrition.serving.replica import ReplicaIdMiddleware, replica_id_for
 

@@ -28,6 +28,18 @@ def json_response(
     return Response(orjson.dumps(body), status_code, headers, media_type="application/json")
 
 
+def _allow_table(methods: dict[str, set[str]]) -> list[tuple[re.Pattern[str], bytes]]:
+    """Path template -> the ``Allow`` value listing all its methods."""
+    table = []
+    for template, names in methods.items():
+        regex = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        upper = {n.upper() for n in names}
+        if "GET" in upper:
+            upper.add("HEAD")
+        table.append((re.compile(regex), ", ".join(sorted(upper)).encode()))
+    return table
+
+
 class BodyTooLargeError(Exception):
     """The request body passed the configured limit while it was being read."""
 
@@ -68,11 +80,18 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
 class ServingMiddleware:
     """Assigns the request id, enforces the body limit, logs and times every request."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body_bytes: int,
+        methods: dict[str, set[str]] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
         self.ids = IdSource()
+        self.allow = _allow_table(methods or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +109,10 @@ class ServingMiddleware:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
-                message["headers"] = [*message.get("headers", []), rid_header]
+                headers = [*message.get("headers", []), rid_header]
+                if status == 405:  # list every method of the path, not just one route's
+                    headers = self._with_allow(headers, scope.get("path", ""))
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -109,6 +131,13 @@ class ServingMiddleware:
             self._record(scope, status, time.perf_counter() - start)
             request_id_var.reset(request_token)
             key_id_var.reset(key_token)
+
+    def _with_allow(self, headers: list[Any], path: str) -> list[Any]:
+        for pattern, allowed in self.allow:
+            if pattern.match(path):
+                kept = [(k, v) for k, v in headers if k.lower() != b"allow"]
+                return [*kept, (b"allow", allowed)]
+        return headers
 
     def _too_large(self) -> dict[str, str]:
         return {"detail": f"request body too large: at most {self.max_body} bytes"}

@@ -79,29 +79,28 @@ def history_filters(
 def record_outcomes(
     session: Session, outcomes: Iterable[tuple[str, bool, date]], recorded_by: str
 ) -> schemas.OutcomeResult:
-    """Insert or update one outcome per (employee, date)."""
-    recorded = updated = 0
-    for employee_key, left, outcome_date in outcomes:
-        existing = session.scalars(
-            select(Outcome).where(
-                Outcome.employee_key == employee_key, Outcome.outcome_date == outcome_date
+    """Insert or update one outcome per (employee, date); a later duplicate in the same
+    batch wins. Existing rows are read in chunks, not one query per outcome."""
+    items = list(outcomes)
+    latest = {(key, day): left for key, left, day in items}
+    existing: dict[tuple[str, date], Outcome] = {}
+    keys = sorted({key for key, _ in latest})
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for row in session.scalars(select(Outcome).where(Outcome.employee_key.in_(chunk))):
+            existing[(row.employee_key, row.outcome_date)] = row
+    new: list[Outcome] = []
+    for (key, day), left in latest.items():
+        found = existing.get((key, day))
+        if found is None:
+            new.append(
+                Outcome(employee_key=key, left=left, outcome_date=day, recorded_by=recorded_by)
             )
-        ).first()
-        if existing is None:
-            session.add(
-                Outcome(
-                    employee_key=employee_key,
-                    left=left,
-                    outcome_date=outcome_date,
-                    recorded_by=recorded_by,
-                )
-            )
-            recorded += 1
         else:
-            existing.left, existing.recorded_by = left, recorded_by
-            updated += 1
-        session.flush()
-    return schemas.OutcomeResult(recorded=recorded, updated=updated)
+            found.left, found.recorded_by = left, recorded_by
+    session.add_all(new)
+    session.flush()
+    return schemas.OutcomeResult(recorded=len(new), updated=len(items) - len(new))
 
 
 def risk_band(probability: float, threshold: float) -> str:

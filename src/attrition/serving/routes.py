@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from attrition.db.engine import session_scope
 from attrition.db.models import AuditEvent
+from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
 from attrition.schema import IDENTIFIER_RANGE
 from attrition.serving import queries, schemas
@@ -112,6 +113,8 @@ def _parse(model: type[PydanticModel], body: bytes) -> Any:
         details = error.errors(include_url=False, include_context=False)
         for item in details:
             item["loc"] = ("body", *item["loc"])
+            if isinstance(item.get("input"), bytes):  # undecodable JSON: do not echo it back
+                item["input"] = item["input"].decode("utf-8", errors="replace")[:200]
         raise RequestValidationError(details) from None
 
 
@@ -189,8 +192,8 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
         offset: int = Query(0, ge=0, le=10_000_000),
         model_version: str | None = Query(None, max_length=32),
         at_risk: bool | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: schemas.IsoDateTime | None = None,
+        until: schemas.IsoDateTime | None = None,
         employee_number: int | None = Query(None, ge=IDENTIFIER_RANGE[0], le=IDENTIFIER_RANGE[1]),
         include_features: bool = False,
         who: Principal = viewer,
@@ -227,7 +230,7 @@ def _data_routes(router: APIRouter) -> None:
         "/v1/outcomes",
         response_model=schemas.OutcomeResult,
         tags=["outcomes"],
-        responses=error_responses(*PROTECTED, 503),
+        responses=error_responses(*PROTECTED, 400, 503),
     )
     def outcomes(
         request: Request, body: schemas.OutcomeBatch, who: Principal = predictor
@@ -273,7 +276,7 @@ def _monitoring_routes(router: APIRouter) -> None:
         "/v1/monitoring/run",
         response_model=schemas.ReportSummary,
         tags=["monitoring"],
-        responses=error_responses(*PROTECTED, 503),
+        responses=error_responses(*PROTECTED, 400, 409, 503),
     )
     def run_monitoring(
         request: Request, body: schemas.MonitoringRunIn | None = None, who: Principal = admin
@@ -284,7 +287,7 @@ def _monitoring_routes(router: APIRouter) -> None:
         if runner is None:
             raise HTTPException(503, "monitoring not available in this installation yet")
         retrain = body.retrain if body else False
-        report_id = _report_id(runner(retrain=retrain))
+        report_id = _report_id(_run_monitoring(runner, retrain))
         _audit(state, who, "monitoring.run", str(report_id), {"retrain": retrain})
 
         def read() -> schemas.ReportSummary | None:
@@ -341,10 +344,13 @@ def _monitoring_routes(router: APIRouter) -> None:
 
     @router.get(
         "/v1/monitoring/reports/{report_id}/html",
-        response_class=HTMLResponse,
+        response_model=None,
         tags=["monitoring"],
         responses={
-            200: {"content": {"text/html": {}}, "description": "HTML report"},
+            200: {
+                "content": {"text/html": {"schema": {"type": "string"}}},
+                "description": "HTML report",
+            },
             **error_responses(*PROTECTED, 404, 503),
         },
     )
@@ -372,6 +378,18 @@ def _monitoring_runner() -> Callable[..., Any] | None:
         return None
     runner = getattr(service, "run_monitoring", None)
     return runner if callable(runner) else None
+
+
+def _run_monitoring(runner: Callable[..., Any], retrain: bool) -> Any:
+    try:
+        return runner(retrain=retrain)
+    except AttritionError as error:  # e.g. no reference or too few current rows
+        raise HTTPException(409, f"monitoring could not run: {error}") from None
+    except Exception as error:
+        logger.exception("monitoring run failed")
+        raise HTTPException(
+            503, f"monitoring failed ({type(error).__name__}); details are in the server log"
+        ) from None
 
 
 def _report_id(result: Any) -> int:

@@ -7,19 +7,31 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
+import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from attrition.schema import FEATURES, IDENTIFIER, IDENTIFIER_RANGE, CategoricalFeature
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema's integer: 57 and 57.0 are the same number; "57", true and 57.5 are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Strict int (no strings, no booleans) that also takes a float with no fractional part.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+# Constraints as annotated-types markers: inside a reusable alias they become proper
+# ``minimum``/``maximum`` in the JSON schema (a nested ``Field`` would not).
 EmployeeNumber = Annotated[
     int,
-    Field(
-        ge=IDENTIFIER_RANGE[0],
-        le=IDENTIFIER_RANGE[1],
-        description="Employee id (pseudonymised before storage)",
-    ),
+    annotated_types.Ge(IDENTIFIER_RANGE[0]),
+    annotated_types.Le(IDENTIFIER_RANGE[1]),
+    BeforeValidator(_whole_number),
 ]
 
 
@@ -39,18 +51,42 @@ def _iso_date(value: Any) -> Any:
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$"
+)
+
+
+def _iso_datetime(value: Any) -> Any:
+    """Accept an ISO 8601 date-time string only (not a number of seconds)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            pass
+    raise ValueError("must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z")
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
 
 def _feature_field(name: str) -> tuple[Any, Any]:
     feature = FEATURES[name]
     if isinstance(feature, CategoricalFeature):
         return Literal[feature.categories], Field(description=feature.description)  # type: ignore[valid-type]
-    return int, Field(ge=feature.low, le=feature.high, description=feature.description)
+    return WholeNumber, Field(ge=feature.low, le=feature.high, description=feature.description)
 
 
 @lru_cache(maxsize=1)
 def employee_model() -> type[BaseModel]:
     """One employee: every feature of the schema (ranges and categories enforced), strict."""
-    fields: dict[str, Any] = {IDENTIFIER: (EmployeeNumber | None, Field(default=None))}
+    fields: dict[str, Any] = {
+        IDENTIFIER: (
+            EmployeeNumber | None,
+            Field(default=None, description="Employee id (pseudonymised before storage)"),
+        )
+    }
     fields.update({name: _feature_field(name) for name in FEATURES})
     return create_model("Employee", __config__=_STRICT, **fields)
 
@@ -105,7 +141,7 @@ class ModelInfo(BaseModel):
 
 class OutcomeIn(BaseModel):
     model_config = _STRICT
-    employee_number: EmployeeNumber
+    employee_number: EmployeeNumber = Field(description="Employee id (pseudonymised when stored)")
     left: bool = Field(description="True if the employee left, False if they stayed")
     outcome_date: IsoDate
 

@@ -23,6 +23,7 @@ _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error codes a route can answer with."""
     text = {
+        400: "The body is not parseable JSON",
         401: "Missing or invalid API key",
         403: "The key's role may not use this route",
         404: "Not found",

@@ -48,7 +48,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory, dev_frame: pd.DataFrame) 
     """A local MLflow store whose champion is a real fitted AttritionModel."""
     root = tmp_path_factory.mktemp("registry")
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    version = support.register_model(support.fit_model(dev_frame), uri, root / "artifacts")
+    model = support.fit_model(dev_frame)
+    version = support.register_model(model, uri, root / "artifacts", reference=dev_frame)
     return {"uri": uri, "version": version}
 
 
@@ -73,7 +74,10 @@ def live_api(
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [str(ATTRITION), "serve", "--port", str(port), "--workers", str(workers)],
-            env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -108,18 +112,34 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
             process.wait(10)
 
 
-def run_load(url: str, key: str, rows: list[dict[str, Any]], *, seconds: float,
-             connections: int, out: Path) -> dict[str, Any]:
+def run_load(
+    url: str, key: str, rows: list[dict[str, Any]], *, seconds: float, connections: int, out: Path
+) -> dict[str, Any]:
     """Drive the API from a separate process (benchmarks/serving.py loadgen)."""
     import json
 
     bodies = out.with_suffix(".bodies.json")
     bodies.write_text(json.dumps(rows))
     subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "serving.py"), "loadgen", "--url",
-         f"{url}/v1/predictions", "--key", key, "--bodies", str(bodies), "--seconds",
-         str(seconds), "--connections", str(connections), "--out", str(out)],
-        check=True, timeout=seconds + 120,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "serving.py"),
+            "loadgen",
+            "--url",
+            f"{url}/v1/predictions",
+            "--key",
+            key,
+            "--bodies",
+            str(bodies),
+            "--seconds",
+            str(seconds),
+            "--connections",
+            str(connections),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        timeout=seconds + 120,
     )
     result: dict[str, Any] = json.loads(out.read_text())
     return result

@@ -83,8 +83,14 @@ def register_model(
     *,
     name: str = MODEL_NAME,
     champion: bool = True,
+    reference: pd.DataFrame | None = None,
 ) -> str:
-    """Log ``model`` with mlflow.sklearn, register it, optionally make it the champion."""
+    """Log ``model`` with mlflow.sklearn, register it, optionally make it the champion.
+
+    With ``reference`` (labelled rows), the run also carries the drift reference artifact
+    the training library logs (raw columns, ``attrition_probability``, ``Attrition``), so
+    monitoring can run against this champion.
+    """
     import mlflow
     import mlflow.sklearn
     from mlflow import MlflowClient
@@ -104,6 +110,8 @@ def register_model(
         warnings.simplefilter("ignore")
         with mlflow.start_run(experiment_id=experiment_id):
             mlflow.log_metric("holdout_roc_auc", 0.8)
+            if reference is not None:
+                _log_reference(model, reference)
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
@@ -117,6 +125,29 @@ def register_model(
     if champion:
         client.set_registered_model_alias(name, "champion", version)
     return version
+
+
+def _log_reference(model: Any, frame: pd.DataFrame) -> None:
+    import tempfile
+
+    import mlflow
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    sample = frame[[*model_feature_names(include_protected=True), TARGET]].copy()
+    probabilities = model.predict_proba(frame)[:, 1]
+    sample["attrition_probability"] = probabilities
+    labels = (frame[TARGET] == POSITIVE_LABEL).astype(int).to_numpy()
+    metrics = {
+        "roc_auc": float(roc_auc_score(labels, probabilities)),
+        "pr_auc": float(average_precision_score(labels, probabilities)),
+        "brier": float(brier_score_loss(labels, probabilities)),
+        "base_rate": float(labels.mean()),
+    }
+    mlflow.log_dict(metrics, "metrics/holdout_metrics.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reference.parquet"
+        sample.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), artifact_path="reference")
 
 
 def employee(row: pd.Series | dict[str, Any]) -> dict[str, Any]:
