@@ -12,6 +12,7 @@ import streamlit as st
 
 from attrition.dashboard import session
 from attrition.dashboard.client import ApiError
+from attrition.dashboard.views import signin as signin_view
 
 VIEWS = Path(__file__).resolve().parent / "views"
 PAGES = (
@@ -23,14 +24,10 @@ PAGES = (
 )
 
 
-def pages(signed_in: bool) -> list[st.Page]:
-    """The pages a visitor may open."""
-    if not signed_in:
-        return [
-            st.Page(VIEWS / "signin.py", title="Sign in", icon=":material/login:", default=True)
-        ]
+def content_pages(*, signed_in: bool = True) -> list[st.Page]:
+    """The pages of a signed-in user; the first is the default unless signed out."""
     return [
-        st.Page(VIEWS / name, title=title, icon=icon, default=index == 0)
+        st.Page(VIEWS / name, title=title, icon=icon, default=signed_in and index == 0)
         for index, (name, title, icon) in enumerate(PAGES)
     ]
 
@@ -62,9 +59,17 @@ def main() -> None:
         initial_sidebar_state="auto",
     )
     connection = session.current_connection()
-    navigation = st.navigation(pages(connection is not None))
-    if connection is not None:
-        sidebar(connection)
+    if connection is None:
+        # Every page is registered (hidden) so that a deep link survives signing in; whatever
+        # page was asked for, the sign-in form is what a signed-out visitor sees.
+        signin = st.Page(
+            VIEWS / "signin.py", title="Sign in", icon=":material/login:", default=True
+        )
+        st.navigation([signin, *content_pages(signed_in=False)], position="hidden")
+        signin_view.render()
+        return
+    navigation = st.navigation(content_pages())
+    sidebar(connection)
     navigation.run()
 
 

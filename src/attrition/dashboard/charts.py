@@ -27,6 +27,12 @@ def compact(figure: go.Figure, title: str, height: int) -> go.Figure:
     return figure
 
 
+def percent_format(values: Sequence[float]) -> str:
+    """Axis tick format: one decimal when every value is small, so ticks stay distinct."""
+    top = max((abs(v) for v in values), default=0.0)
+    return ".1%" if top < 0.1 else ".0%"
+
+
 def factor_label(factor: Factor) -> str:
     return f"{factor.feature} = {factor.value}" if factor.value is not None else factor.feature
 

@@ -141,6 +141,8 @@ def error_for(response: httpx.Response, route: str) -> ApiError:
         return NotFoundError(str(detail), status)
     if status == 405:
         return NotSupportedError(f"{route} is not available from this API version.", status)
+    if status == 409:
+        return ApiError(f"The API could not do that now: {detail}.", status)
     if status == 413:
         match = _BATCH_LIMIT_RE.search(str(detail))
         return TooLargeError(f"Too large for the API: {detail}.", int(match[1]) if match else None)

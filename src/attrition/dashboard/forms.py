@@ -26,34 +26,20 @@ from attrition.schema import (
 
 Widget = Literal["select", "slider", "number"]
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "Role": ("Department", "JobRole", "JobLevel", "BusinessTravel", "OverTime", "DistanceFromHome"),
-    "Pay": (
-        "MonthlyIncome",
-        "PercentSalaryHike",
-        "StockOptionLevel",
-        "DailyRate",
-        "HourlyRate",
-        "MonthlyRate",
-    ),
-    "Experience": (
-        "TotalWorkingYears",
-        "YearsAtCompany",
-        "YearsInCurrentRole",
-        "YearsSinceLastPromotion",
-        "YearsWithCurrManager",
-        "NumCompaniesWorked",
-        "TrainingTimesLastYear",
-    ),
-    "Satisfaction and performance": (
-        "JobSatisfaction",
-        "EnvironmentSatisfaction",
-        "RelationshipSatisfaction",
-        "WorkLifeBalance",
-        "JobInvolvement",
-        "PerformanceRating",
-    ),
+    "Role": ("Department", "JobRole", "JobLevel", "BusinessTravel", "OverTime",
+             "DistanceFromHome"),
+    "Satisfaction and performance": ("JobSatisfaction", "EnvironmentSatisfaction",
+                                     "RelationshipSatisfaction", "WorkLifeBalance",
+                                     "JobInvolvement", "PerformanceRating"),
+    "Pay": ("MonthlyIncome", "PercentSalaryHike", "StockOptionLevel", "DailyRate",
+            "HourlyRate", "MonthlyRate"),
+    "Experience": ("TotalWorkingYears", "YearsAtCompany", "YearsInCurrentRole",
+                   "YearsSinceLastPromotion", "YearsWithCurrManager", "NumCompaniesWorked",
+                   "TrainingTimesLastYear"),
     "Background": ("Age", "Gender", "MaritalStatus", "Education", "EducationField"),
-}
+}  # fmt: skip
+# Sections shown open at first; the rest start folded (their values are still sent).
+OPEN_SECTIONS = ("Role", "Satisfaction and performance", "Pay")
 PROFILE_ROWS = 1000
 PROFILE_SEED = 20240601
 

@@ -34,7 +34,8 @@ CONFUSION = ("tn", "fp", "fn", "tp")
 
 
 def metric_table(metrics: Mapping[str, float]) -> pd.DataFrame:
-    """Known metrics by source (holdout, out-of-fold; bare names count as holdout)."""
+    """Known metrics by source (holdout, out-of-fold; bare names count as holdout); a
+    source column the API does not send is left out."""
     rows = []
     for key, label in METRIC_LABELS.items():
         row: dict[str, Any] = {"metric": label}
@@ -43,7 +44,17 @@ def metric_table(metrics: Mapping[str, float]) -> pd.DataFrame:
             row[source] = metrics.get(prefix + key, bare)
         if row["holdout"] is not None or row["out-of-fold"] is not None:
             rows.append(row)
-    return pd.DataFrame(rows, columns=["metric", *SOURCES])
+    table = pd.DataFrame(rows, columns=["metric", *SOURCES])
+    return table.dropna(axis="columns", how="all")
+
+
+def auc_interval(metrics: Mapping[str, float]) -> tuple[float, float] | None:
+    """The holdout ROC-AUC's bootstrap interval, when the API sends it."""
+    for prefix in ("holdout_", ""):
+        low, high = metrics.get(f"{prefix}roc_auc_ci_low"), metrics.get(f"{prefix}roc_auc_ci_high")
+        if low is not None and high is not None:
+            return float(low), float(high)
+    return None
 
 
 def confusion_counts(

@@ -153,7 +153,7 @@ def _bar_labels(distribution: Mapping[str, Any]) -> list[str]:
     if labels:
         return [str(label) for label in labels]
     edges = list(distribution.get("edges") or [])
-    return [f"{low:.3g}-{high:.3g}" for low, high in pairwise(edges)]
+    return [f"{low:.3g} to {high:.3g}" for low, high in pairwise(edges)]
 
 
 def distribution_figure(feature: Mapping[str, Any]) -> go.Figure:

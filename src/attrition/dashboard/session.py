@@ -32,6 +32,7 @@ from attrition.settings import get_settings
 
 CONNECTION = "connection"
 SIGNED_OUT = "signed_out"
+CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 DISCLAIMER = (
     "Decision support only: a risk score is a prompt for a conversation, never a decision "
     "about a person on its own."

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from attrition.dashboard.charts import compact
+from attrition.dashboard.charts import compact, percent_format
 from attrition.dashboard.models import RiskGroup, RiskPeriod, WorkforceSummary
 
 # The groupings the overview shows, in order, by the API's name (``by_<name>``).
@@ -84,24 +84,30 @@ def group_table(
 
 
 def risk_bar(table: pd.DataFrame, title: str) -> go.Figure:
-    """Horizontal bars of the at-risk share per group, labelled "at risk of employees"."""
+    """Per group, the share at risk (labelled "at risk of employees") and the mean risk."""
     ordered = table.iloc[::-1]
+    groups = ordered["group"].astype(str)
+    counts = zip(ordered["at_risk"], ordered["employees"], strict=True)
     figure = go.Figure(
-        go.Bar(
-            x=ordered["at_risk_share"],
-            y=ordered["group"].astype(str),
-            orientation="h",
-            marker_color=RISK_COLOR,
-            text=[
-                f"{a} of {n}" for a, n in zip(ordered["at_risk"], ordered["employees"], strict=True)
-            ],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:.0%} at risk<extra></extra>",
-        )
-    )
-    figure.update_xaxes(tickformat=".0%", rangemode="tozero", title="share at risk")
+        [
+            go.Bar(
+                x=ordered["at_risk_share"], y=groups, orientation="h", name="share at risk",
+                marker_color=RISK_COLOR, text=[f"{a} of {n}" for a, n in counts],
+                textposition="outside", cliponaxis=False, textfont={"size": 12},
+                hovertemplate="%{y}: %{x:.0%} at risk<extra></extra>",
+            ),
+            go.Bar(
+                x=ordered["mean_probability"], y=groups, orientation="h", name="mean risk",
+                marker_color=NEUTRAL_COLOR,
+                hovertemplate="%{y}: mean risk %{x:.1%}<extra></extra>",
+            ),
+        ]
+    )  # fmt: skip
+    figure.update_layout(barmode="group")
+    values = [*ordered["at_risk_share"], *ordered["mean_probability"]]
+    figure.update_xaxes(tickformat=percent_format(values), rangemode="tozero")
     figure.update_yaxes(automargin=True)
-    return compact(figure, title, height=max(220, 60 + 32 * len(table)))
+    return compact(figure, title, height=max(240, 80 + 48 * len(table)))
 
 
 def trend_table(periods: Sequence[RiskPeriod]) -> pd.DataFrame:
@@ -137,5 +143,12 @@ def trend_figure(periods: Sequence[RiskPeriod]) -> go.Figure:
             line_color=NEUTRAL_COLOR,
         )
     )
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    values = [*table["at_risk_share"], *table["mean_probability"]]
+    figure.update_yaxes(tickformat=percent_format(values), range=[0, max(values) * 1.15 or 1])
+    figure.update_xaxes(type="date", tickformat="%b %d")
+    if len(table) == 1:  # a single day: show it with a day either side, not milliseconds
+        day = pd.Timestamp(table["period"].iloc[0])
+        figure.update_xaxes(
+            range=[day - pd.Timedelta(days=1), day + pd.Timedelta(days=1)], dtick=86_400_000
+        )
     return compact(figure, "Risk over time (predictions logged per day)", height=320)

@@ -128,7 +128,7 @@ def _report_row(reference: Any, current: Any, version: str, source: str, when: d
     from attrition.monitoring.config import MonitoringConfig
     from attrition.monitoring.drift import columns_from_frame, compare, feature_specs
     from attrition.monitoring.performance import HoldoutMetrics, evaluate_performance
-    from attrition.monitoring.report import render_report
+    from attrition.monitoring.report import render_report, report_row_fields
     from attrition.schema import POSITIVE_LABEL, TARGET
     from attrition.settings import get_settings
 
@@ -150,14 +150,11 @@ def _report_row(reference: Any, current: Any, version: str, source: str, when: d
     name = get_settings().model_name
     return DriftReport(
         model_name=name, model_version=version, source=source,
-        reference_rows=len(reference), current_rows=len(current),
-        window_start=min(times), window_end=when, dataset_drift=drift.dataset_drift,
-        drift_share=drift.drift_share, prediction_drift=drift.prediction_drift,
-        performance_decay=bool(performance.decay), drifted_features=list(drift.drifted_features),
-        summary={"drift": drift.to_dict(), "performance": performance.to_dict()},
+        window_start=min(times), window_end=when, created_at=when,
         html=render_report(drift, model_name=name, model_version=version,
                            performance=performance, source=source),
-        alert_sent=drift.any_drift, retrained=False, created_at=when,
+        alert_sent=drift.any_drift, retrained=False,
+        **report_row_fields(drift, performance),
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from attrition.dashboard.model_view import (
+    auc_interval,
     confusion_counts,
     confusion_figure,
     curve_figure,
@@ -101,6 +102,8 @@ def test_group_table_filters_and_orders() -> None:
     figure = risk_bar(table, "t")
     assert list(figure.data[0].y) == ["Research & Development", "Sales"]
     assert list(figure.data[0].text) == ["1 of 6", "2 of 4"]
+    assert list(figure.data[1].x) == [0.2, 0.4]  # mean risk per group
+    assert list(figure.data[1].x) == [0.2, 0.4]  # mean risk per group
     assert trend_figure(_summary().over_time).data[0].x[0] == date(2026, 1, 4)
 
 
@@ -116,6 +119,9 @@ def test_model_metrics_confusion_fairness_importance() -> None:
     }
     table = metric_table(metrics)
     assert table.to_dict("records") == [{"metric": "ROC-AUC", "holdout": 0.86, "out-of-fold": 0.84}]
+    assert list(metric_table({"roc_auc": 0.8}).columns) == ["metric", "holdout"]
+    assert auc_interval({"roc_auc_ci_low": 0.7, "roc_auc_ci_high": 0.9}) == (0.7, 0.9)
+    assert auc_interval({}) is None
     counts = confusion_counts(metrics)
     assert counts == {"tn": 180, "fp": 20, "fn": 12, "tp": 25}
     assert [list(row) for row in confusion_figure(counts, 0.3).data[0].z] == [[180, 20], [12, 25]]
@@ -181,7 +187,7 @@ def test_drift_tables_put_drifted_first() -> None:
     assert list(table["feature"]) == ["JobLevel", "OverTime", "Age", "Other"]
     assert feature_drift_table({"drift": summary}).equals(table)
     figure = distribution_figure(summary["features"][0])
-    assert list(figure.data[0].x) == ["0-1", "1-2"] and list(figure.data[1].y) == [0.2, 0.8]
+    assert list(figure.data[0].x) == ["0 to 1", "1 to 2"] and list(figure.data[1].y) == [0.2, 0.8]
     assert prediction_drift(summary) is not None and prediction_drift({}) is None
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from attrition.dashboard import session
 from attrition.dashboard.client import ApiError, NotSupportedError
 from attrition.dashboard.model_view import (
+    auc_interval,
     confusion_counts,
     confusion_figure,
     curve_figure,
@@ -27,6 +28,9 @@ def show_summary(info: ModelInfo) -> None:
     auc = info.metrics.get("holdout_roc_auc", info.metrics.get("roc_auc"))
     columns[2].metric("ROC-AUC (holdout)", "n/a" if auc is None else f"{auc:.3f}")
     columns[3].metric("Features", len(info.features))
+    interval = auc_interval(info.metrics)
+    if interval is not None:
+        st.caption(f"ROC-AUC 95% bootstrap interval: {interval[0]:.3f} to {interval[1]:.3f}.")
     st.caption(
         f"{info.name} v{info.version}, run {info.run_id or 'unknown'}, trained "
         f"{info.trained_at or 'unknown'}, served from the {info.source}."
@@ -61,6 +65,7 @@ def show_metrics(info: ModelInfo) -> None:
             st.plotly_chart(
                 confusion_figure(counts, info.threshold),
                 width="stretch",
+                config=session.CHART_CONFIG,
                 key="model-confusion",
             )
 
@@ -74,6 +79,7 @@ def show_extras(info: ModelInfo) -> None:
                 column.plotly_chart(
                     curve_figure(info.curves[kind], kind),
                     width="stretch",
+                    config=session.CHART_CONFIG,
                     key=f"model-curve-{kind}",
                 )
     else:
@@ -89,7 +95,12 @@ def show_extras(info: ModelInfo) -> None:
     else:
         missing.append("the fairness table (four-fifths rule per group)")
     if info.importance:
-        st.plotly_chart(importance_figure(info.importance), width="stretch", key="model-importance")
+        st.plotly_chart(
+            importance_figure(info.importance),
+            width="stretch",
+            config=session.CHART_CONFIG,
+            key="model-importance",
+        )
     else:
         missing.append("global feature importance")
     if missing:

@@ -46,6 +46,7 @@ def show_report(detail: ReportDetail) -> None:
         f"Model v{detail.model_version}; {detail.reference_rows:,} reference rows vs "
         f"{detail.current_rows:,} current rows from {detail.source}."
     )
+    st.subheader("Drift by feature")
     table = feature_drift_table(detail.summary)
     if table.empty:
         st.info("This report has no per-feature results.")
@@ -63,12 +64,19 @@ def show_report(detail: ReportDetail) -> None:
         name = st.selectbox("Distribution of", list(table["feature"]), key="mon-feature")
         feature = find_feature(detail.summary, str(name))
         if feature is not None:
-            st.plotly_chart(distribution_figure(feature), width="stretch", key="mon-distribution")
+            st.plotly_chart(
+                distribution_figure(feature),
+                width="stretch",
+                config=session.CHART_CONFIG,
+                key="mon-distribution",
+            )
     windows = window_rows(detail.summary)
     if len(windows):
+        st.subheader("Realised performance in this check")
         st.plotly_chart(
             performance_figure(windows, "Realised performance by window"),
             width="stretch",
+            config=session.CHART_CONFIG,
             key="mon-windows",
         )
     scores = prediction_drift(detail.summary)
@@ -76,7 +84,12 @@ def show_report(detail: ReportDetail) -> None:
     if scores is None:
         st.info("This report has no prediction-score comparison.")
     else:
-        st.plotly_chart(distribution_figure(scores), width="stretch", key="mon-prediction")
+        st.plotly_chart(
+            distribution_figure(scores),
+            width="stretch",
+            config=session.CHART_CONFIG,
+            key="mon-prediction",
+        )
 
 
 def show_html(report_id: int) -> None:
@@ -112,7 +125,7 @@ def show_history(items: list[ReportSummary]) -> None:
         )
     else:
         figure = performance_figure(performance, "Realised performance per check")
-        st.plotly_chart(figure, width="stretch", key="mon-performance")
+        st.plotly_chart(figure, width="stretch", config=session.CHART_CONFIG, key="mon-performance")
     st.subheader("Alert history")
     alerts = alert_history(items)
     if alerts.empty:

@@ -10,6 +10,7 @@ from attrition.dashboard import session
 from attrition.dashboard.charts import factors_figure, scenario_figure
 from attrition.dashboard.client import ApiError
 from attrition.dashboard.forms import (
+    OPEN_SECTIONS,
     FieldSpec,
     check_employee,
     default_employee,
@@ -67,11 +68,11 @@ def employee_form() -> tuple[dict[str, Any], int | None, bool]:
         )
         values: dict[str, Any] = {}
         for title, specs in form_sections().items():
-            st.markdown(f"**{title}**")
-            columns = st.columns(COLUMNS)
-            for index, spec in enumerate(specs):
-                with columns[index % COLUMNS]:
-                    values[spec.name] = field_widget(spec, defaults[spec.name])
+            with st.expander(title, expanded=title in OPEN_SECTIONS):
+                columns = st.columns(COLUMNS)
+                for index, spec in enumerate(specs):
+                    with columns[index % COLUMNS]:
+                        values[spec.name] = field_widget(spec, defaults[spec.name])
         submitted = st.form_submit_button("Score employee", type="primary")
     return values, (int(number) if number is not None else None), submitted
 
@@ -96,6 +97,7 @@ def show_prediction(prediction: Prediction) -> None:
         st.plotly_chart(
             factors_figure(prediction.top_factors, "Top factors for this person"),
             width="stretch",
+            config=session.CHART_CONFIG,
             key="factors-chart",
         )
     st.caption(
@@ -192,7 +194,12 @@ def show_scenario(current: Prediction) -> None:
         )
         st.caption("Changed: " + "; ".join(f"{n} {a} -> {b}" for n, a, b in changed))
     with right:
-        st.plotly_chart(scenario_figure(current, scenario), width="stretch", key="scenario-chart")
+        st.plotly_chart(
+            scenario_figure(current, scenario),
+            width="stretch",
+            config=session.CHART_CONFIG,
+            key="scenario-chart",
+        )
 
 
 def render() -> None:

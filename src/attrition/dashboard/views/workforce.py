@@ -53,6 +53,7 @@ def show_groupings(summary: WorkforceSummary, min_employees: int) -> None:
             st.plotly_chart(
                 risk_bar(table, f"Share at risk by {label.lower()}"),
                 width="stretch",
+                config=session.CHART_CONFIG,
                 key=f"wf-chart-{name}",
             )
             st.dataframe(
@@ -101,7 +102,12 @@ def render() -> None:
     show_groupings(summary, int(min_employees))
     st.subheader("Trend")
     if summary.over_time:
-        st.plotly_chart(trend_figure(summary.over_time), width="stretch", key="wf-trend")
+        st.plotly_chart(
+            trend_figure(summary.over_time),
+            width="stretch",
+            config=session.CHART_CONFIG,
+            key="wf-trend",
+        )
         with st.expander("Trend data"):
             st.dataframe(trend_table(summary.over_time), hide_index=True, key="wf-trend-table")
     else:
