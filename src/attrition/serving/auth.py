@@ -167,7 +167,9 @@ class KeyStore:
                 row = session.scalars(select(ApiKey).where(ApiKey.key_id == key_id)).first()
         except Exception:
             stale = self._cache.get(key_id)
-            if stale is not None:  # database down: keep honouring a key we already know
+            if stale is not None:  # database down: keep honouring a key we already know,
+                with self._lock:  # and ask again only after another ttl
+                    self._cache[key_id] = (time.monotonic(), stale[1])
                 return stale[1]
             raise
         record = None
