@@ -105,7 +105,9 @@ def risk_bar(table: pd.DataFrame, title: str) -> go.Figure:
     )  # fmt: skip
     figure.update_layout(barmode="group")
     values = [*ordered["at_risk_share"], *ordered["mean_probability"]]
-    figure.update_xaxes(tickformat=percent_format(values), rangemode="tozero")
+    top = max(values, default=0.0) or 1.0
+    # Room on the right for the "a of n" labels outside the bars, even on a phone.
+    figure.update_xaxes(tickformat=percent_format(values), range=[0, top * 1.4])
     figure.update_yaxes(automargin=True)
     return compact(figure, title, height=max(240, 80 + 48 * len(table)))
 

@@ -158,8 +158,8 @@ def lever_widgets(employee: dict[str, Any]) -> Levers:
 def what_if(employee: dict[str, Any], current: Prediction) -> None:
     st.subheader("What if?")
     st.caption(
-        "Change a lever and compare. Scenarios are scored without the employee number, "
-        "so they do not replace this person's score in the workforce overview."
+        "Change a lever, then compare. Scenarios are scored without the employee number, "
+        "so they never replace this person's own score."
     )
     levers = lever_widgets(employee)
     variant = apply_levers(employee, levers)
