@@ -93,7 +93,10 @@ def ui(
 
 
 def up(
-    replicas: int = typer.Option(1, "--replicas", min=1, help="API processes."),
+    replicas: int = typer.Option(
+        1, "--replicas", min=1, help="API replicas; more than 1 runs them behind local nginx."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes per API."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address both servers bind."),
     api_port: int = typer.Option(8000, "--api-port", min=1, max=65535),
     ui_port: int = typer.Option(8501, "--ui-port", min=1, max=65535),
@@ -109,5 +112,12 @@ def up(
     def died(name: str, code: int) -> None:
         err_console.print(f"[bold red]{name} exited with code {code}; stopping.[/]")
 
-    code = run_up(host=host, api_port=api_port, ui_port=ui_port, workers=replicas, on_exit=died)
+    code = run_up(
+        host=host,
+        api_port=api_port,
+        ui_port=ui_port,
+        workers=workers,
+        replicas=replicas,
+        on_exit=died,
+    )
     raise typer.Exit(code)

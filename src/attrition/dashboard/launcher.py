@@ -54,6 +54,15 @@ def api_command(host: str, port: int, workers: int, python: str = sys.executable
             "--workers", str(workers)]  # fmt: skip
 
 
+def cluster_command(replicas: int, port: int, python: str = sys.executable) -> list[str]:
+    """``replicas`` API processes behind Debian's nginx on ``port`` (loopback), as a child."""
+    entry = (
+        "import sys; from attrition.scaleout import run_local_cluster; "
+        f"sys.exit(run_local_cluster({int(replicas)}, http_port={int(port)}))"
+    )
+    return [python, "-c", entry]
+
+
 def api_url_for(host: str, port: int) -> str:
     """The URL the dashboard should call for an API bound to ``host``."""
     reachable = LOOPBACK if host in ("0.0.0.0", "", "::") else host
@@ -128,15 +137,24 @@ def run_ui(port: int, host: str | None) -> int:
 
 
 def run_up(
-    *, host: str, api_port: int, ui_port: int, workers: int,
+    *, host: str, api_port: int, ui_port: int, workers: int, replicas: int = 1,
     on_exit: Callable[[str, int], None] = lambda name, code: None,
 ) -> int:  # fmt: skip
-    """Run the API and the dashboard together; returns when either stops."""
+    """Run the API and the dashboard together; returns when either stops.
+
+    With ``replicas`` > 1 the API is a local cluster: that many ``attrition serve``
+    processes behind nginx on ``api_port`` (loopback), sharing the configured database and
+    Redis (see :mod:`attrition.scaleout`)."""
     env = dict(os.environ)
-    env["ATTRITION_API_URL"] = api_url_for(host, api_port)
+    env["ATTRITION_API_URL"] = api_url_for(host if replicas == 1 else LOOPBACK, api_port)
+    api = (
+        api_command(host, api_port, workers)
+        if replicas == 1
+        else cluster_command(replicas, api_port)
+    )
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        processes["api"] = start(api_command(host, api_port, workers), env)
+        processes["api"] = start(api, env)
         processes["dashboard"] = start(streamlit_command(ui_port, host), env)
     except OSError:
         _stop(processes, STOP_TIMEOUT_S)

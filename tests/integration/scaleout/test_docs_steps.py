@@ -102,9 +102,9 @@ def test_the_local_cluster_steps(
     env = user_env(support, tmp_path, postgres_url, champion)
     key = first_steps(blocks, tmp_path, env)
     start_line, *rest = blocks[1].strip().splitlines()
-    assert start_line.endswith('run_local_cluster(2)"'), start_line
+    assert start_line == "attrition up --replicas 2 --api-port 8080", start_line
     port = free_port()
-    command = start_line.replace("run_local_cluster(2)", f"run_local_cluster(2, http_port={port})")
+    command = start_line.replace("8080", str(port)) + f" --ui-port {free_port()}"
     log = (tmp_path / "cluster.out").open("wb")
     cluster = subprocess.Popen(
         ["bash", "-c", f"exec {command}"], cwd=tmp_path, env=env, stdout=log, stderr=log,

@@ -87,3 +87,11 @@ def test_a_child_that_ignores_sigterm_is_killed() -> None:
     dying = subprocess.Popen([sys.executable, "-c", "pass"])
     assert supervise({"api": dying, "dashboard": stubborn}, stop_timeout=0.5) == 1
     assert stubborn.poll() == -signal.SIGKILL
+
+
+def test_cluster_command_runs_the_local_cluster_on_the_api_port() -> None:
+    from attrition.dashboard.launcher import cluster_command
+
+    command = cluster_command(3, 8080, python="py")
+    assert command[:2] == ["py", "-c"]
+    assert "run_local_cluster(3, http_port=8080)" in command[2]
