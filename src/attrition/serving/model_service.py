@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 CHAMPION_ALIAS = "champion"
 Source = Literal["registry", "cache"]
 EQUALITY_TOLERANCE = 1e-6
+START_RETRY_SECONDS = 10.0
 
 
 class ModelUnavailableError(AttritionError):
@@ -280,8 +281,8 @@ class ModelService:
 
     # --- polling -----------------------------------------------------------------
     def start_polling(self) -> None:
-        if self._poll_seconds <= 0 and self._marker is None:
-            return
+        """Watch the reload marker (other workers' reloads), the alias (every
+        ``poll_seconds``) and, while nothing is loaded, retry the start-up load."""
         self._thread = threading.Thread(target=self._poll_loop, name="model-poll", daemon=True)
         self._thread.start()
 
@@ -292,9 +293,14 @@ class ModelService:
 
     def _poll_loop(self) -> None:
         next_registry_check = _monotonic() + self._poll_seconds
+        next_start_attempt = _monotonic() + START_RETRY_SECONDS
         while not self._stop.wait(1.0):
             try:
-                if self._marker_changed():
+                if self.current is None:  # started without any model: keep trying
+                    if _monotonic() >= next_start_attempt:
+                        next_start_attempt = _monotonic() + START_RETRY_SECONDS
+                        self.load_initial()
+                elif self._marker_changed():
                     self._reload_quietly("reload requested by another worker")
                 elif self._poll_seconds > 0 and _monotonic() >= next_registry_check:
                     next_registry_check = _monotonic() + self._poll_seconds

@@ -268,8 +268,11 @@ def test_reload_is_audited_and_health_reports_the_source(
 
 
 def test_keys_and_employee_ids_never_reach_the_logs(
-    client: TestClient, keys: dict[str, str], dev_frame: pd.DataFrame,
-    caplog: pytest.LogCaptureFixture, serving_env: str,
+    client: TestClient,
+    keys: dict[str, str],
+    dev_frame: pd.DataFrame,
+    caplog: pytest.LogCaptureFixture,
+    serving_env: str,
 ) -> None:
     import logging
 
@@ -293,8 +296,11 @@ def test_keys_and_employee_ids_never_reach_the_logs(
     assert keys["predictor"].split("_")[1] in text_out  # the public key id is logged
     wait_for_rows(serving_env, 1)
     with session_scope(serving_env) as session:
-        dump = " ".join(str(row) for table in ("prediction_log", "api_key", "audit_event")
-                        for row in session.execute(text(f"SELECT * FROM {table}")).all())
+        dump = " ".join(
+            str(row)
+            for table in ("prediction_log", "api_key", "audit_event")
+            for row in session.execute(text(f"SELECT * FROM {table}")).all()
+        )
     for secret in keys.values():
         assert secret.rsplit("_", 1)[1] not in dump
     assert "987654321" not in dump

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,49 @@ def test_no_registry_and_no_cache_means_not_ready(
             "/v1/predictions/batch", json=body, headers={"X-API-Key": keys["predictor"]}
         )
         assert response.status_code == 422  # validation still answers
+
+
+def test_a_reload_in_one_worker_reaches_the_others(
+    registry: dict[str, str], tmp_path: Path
+) -> None:
+    marker = tmp_path / "reload-request"
+    workers = [
+        ModelService(
+            config(registry["uri"], tmp_path / "cache"), poll_seconds=0, reload_marker=marker
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.load_initial()
+    before = workers[1].current
+    workers[0].reload(broadcast=True)
+    assert workers[0]._marker_changed() is False  # its own request
+    workers[1].start_polling()
+    try:
+        deadline = time.monotonic() + 15
+        while workers[1].current is before and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        workers[1].stop()
+    assert workers[1].current is not before  # reloaded on the marker, no restart
+
+
+def test_a_service_started_without_any_model_keeps_trying(
+    registry: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from attrition.serving import model_service
+
+    monkeypatch.setattr(model_service, "START_RETRY_SECONDS", 0.5)
+    closed = f"http://127.0.0.1:{support.free_port()}"
+    service = ModelService(config(closed, tmp_path / "cache"), poll_seconds=0)
+    with pytest.raises(ModelUnavailableError):
+        service.load_initial()
+    service.config = config(registry["uri"], tmp_path / "cache")  # the registry comes back
+    service.start_polling()
+    try:
+        deadline = time.monotonic() + 20
+        while service.current is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        service.stop()
+    assert service.current is not None and service.current.source == "registry"
