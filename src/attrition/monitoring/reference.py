@@ -1,7 +1,19 @@
 """The champion a check compares against: its version, reference sample, scores, metrics.
 
 The reference sample (training rows' raw features plus calibrated out-of-fold scores) is
-saved with every model version (``registry.load_reference``). It is kept per version in a
+saved with every model version (``registry.load_reference``).
+
+Prediction drift needs the score distribution of the *served* model on data of the
+training distribution. Out-of-fold scores come from the cross-validation fold models, not
+from the served model refitted on all training rows; for flexible models (boosted trees)
+the two distributions differ measurably (a LightGBM champion flagged prediction drift on
+20 of 20 fresh no-drift samples of 300 rows against its out-of-fold scores, a logistic
+one on 0 of 20). So when the sample marks rows ``reference_split == "holdout"`` (the
+served model's scores on the holdout), those scores are the prediction reference and
+every row is a feature reference; otherwise the out-of-fold scores are used and the
+report says so (``prediction_reference: out_of_fold``).
+
+The sample is kept per version in a
 file cache under ``var/monitoring/reference/`` (keyed by model name, version and run id, so
 a re-registered version never reuses a stale file) and summarised once per process and
 drift configuration into a :class:`ReferenceProfile`. The champion's model is cached per
@@ -37,6 +49,8 @@ from attrition.settings import Settings
 logger = logging.getLogger(__name__)
 
 SCORE_COLUMN = "attrition_probability"  # the registry's reference artifact column
+SPLIT_COLUMN = "reference_split"  # "train" (out-of-fold scores) or "holdout" (served model)
+HOLDOUT = "holdout"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -92,20 +106,41 @@ def reference_features(frame: pd.DataFrame) -> tuple[str, ...]:
     return names
 
 
+def score_reference(
+    frame: pd.DataFrame, min_rows: int
+) -> tuple[npt.NDArray[np.float64] | None, str]:
+    """Pure: the prediction-drift reference scores and their kind (see the module doc)."""
+    if SCORE_COLUMN not in frame.columns:
+        return None, "none"
+    if SPLIT_COLUMN in frame.columns:
+        holdout = frame.loc[frame[SPLIT_COLUMN] == HOLDOUT, SCORE_COLUMN]
+        if len(holdout) >= min_rows:
+            return holdout.to_numpy(dtype=np.float64), "holdout"
+        frame = frame.loc[frame[SPLIT_COLUMN] != HOLDOUT]
+    return frame[SCORE_COLUMN].to_numpy(dtype=np.float64), "out_of_fold"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """The summarised reference and which scores its prediction part holds."""
+
+    profile: ReferenceProfile
+    prediction_reference: str
+
+
 @lru_cache(maxsize=8)
-def _profile(path: str, config: DriftConfig) -> ReferenceProfile:
+def _reference(path: str, config: DriftConfig) -> Reference:
     frame = pd.read_parquet(path)
     specs = feature_specs(reference_features(frame))
-    scores = frame[SCORE_COLUMN].to_numpy(dtype=np.float64) if SCORE_COLUMN in frame else None
-    return build_reference(columns_from_frame(frame, specs), specs, config, scores=scores)
+    scores, kind = score_reference(frame, config.min_rows)
+    profile = build_reference(columns_from_frame(frame, specs), specs, config, scores=scores)
+    return Reference(profile, kind)
 
 
-def reference_profile(
-    settings: Settings, champion: Champion, config: DriftConfig
-) -> ReferenceProfile:
+def champion_reference(settings: Settings, champion: Champion, config: DriftConfig) -> Reference:
     """The summarised reference of the champion (built once per version and config)."""
     reference_frame(settings, champion)  # fills the file cache when needed
-    return _profile(str(cache_path(settings, champion)), config)
+    return _reference(str(cache_path(settings, champion)), config)
 
 
 def holdout_metrics(champion: Champion) -> HoldoutMetrics:

@@ -43,10 +43,10 @@ from attrition.monitoring.drift import DriftResult, FeatureDrift, columns_from_f
 from attrition.monitoring.performance import PerformanceResult, evaluate_performance
 from attrition.monitoring.reference import (
     Champion,
+    champion_reference,
     champion_scores,
     current_champion,
     holdout_metrics,
-    reference_profile,
 )
 from attrition.monitoring.report import render_report, report_row_fields, verdict_fields
 from attrition.monitoring.retrain import (
@@ -171,6 +171,7 @@ class Check:
     drift: DriftResult
     performance: PerformanceResult | None
     score_source: str
+    prediction_reference: str
 
     @property
     def confirmed(self) -> bool:
@@ -247,15 +248,15 @@ def run_check(
 ) -> Check:
     """Champion, reference, current rows, drift and performance: no writes."""
     champion = current_champion()
-    profile = reference_profile(settings, champion, config.drift)
+    reference = champion_reference(settings, champion, config.drift)
     window = load_window(options, settings, config, champion, now)
     scores, score_source = current_scores(window, settings, champion)
-    columns = columns_from_frame(window.frame, profile.specs)
+    columns = columns_from_frame(window.frame, reference.profile.specs)
     drift = detect_drift(
-        profile, columns, config.drift, prediction=config.prediction, scores=scores
+        reference.profile, columns, config.drift, prediction=config.prediction, scores=scores
     )
     performance = measure_performance(window, scores, settings, config, champion, now)
-    return Check(champion, window, drift, performance, score_source)
+    return Check(champion, window, drift, performance, score_source, reference.prediction_reference)
 
 
 # --------------------------------------------------------------------------- storing
@@ -280,7 +281,11 @@ def store_report(check: Check, database_url: str, now: datetime) -> tuple[int, s
         generated_at=now,
     )
     row_fields = report_row_fields(check.drift, check.performance)
-    row_fields["summary"] |= {"window": provenance.to_dict(), "scores": check.score_source}
+    row_fields["summary"] |= {
+        "window": provenance.to_dict(),
+        "scores": check.score_source,
+        "prediction_reference": check.prediction_reference,
+    }
     with session_scope(database_url) as session:
         row = DriftReport(
             model_name=check.champion.name,
@@ -419,6 +424,7 @@ def result_dict(
         "current_rows": check.drift.current_rows,
         "reference_rows": check.drift.reference_rows,
         "scores": check.score_source,
+        "prediction_reference": check.prediction_reference,
         "window": check.window.provenance.to_dict(),
         "drifted_details": [_feature_brief(f) for f in check.drift.features if f.drifted],
         "prediction": None

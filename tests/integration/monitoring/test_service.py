@@ -23,10 +23,12 @@ from attrition.db.migrate import upgrade
 from attrition.db.models import AuditEvent, DriftReport
 from attrition.db.types import utcnow
 from attrition.errors import AttritionError
+from attrition.monitoring import reference
 from attrition.monitoring import retrain as retraining
 from attrition.monitoring.reference import Champion, champion_scores
 from attrition.monitoring.service import run_monitoring
 from attrition.monitoring.tracking import MONITORING_EXPERIMENT
+from attrition.schema import FEATURE_NAMES
 from attrition.settings import get_settings
 
 support = sys.modules["attrition_monitoring_test_support"]  # loaded by conftest.py
@@ -258,3 +260,38 @@ def test_cli_exit_codes_json_and_summary(
     quiet = runner.invoke(app, ["monitor", "--current", str(clean), "--fail-on-drift"])
     assert quiet.exit_code == 0, quiet.output
     assert "Dataset drift: no" in quiet.stdout and "Drift report" in quiet.stdout
+
+
+def test_holdout_scores_of_the_served_model_are_the_prediction_reference(
+    sqlite_url: str, champion: dict[str, Any], now: datetime
+) -> None:
+    """A reference sample with holdout rows (scored by the served model) is preferred."""
+    upgrade(sqlite_url)
+    settings = get_settings()
+    who = reference.current_champion()
+    frame = reference.reference_frame(settings, who).assign(reference_split="train")
+    holdout = generate_workforce(294, 77).loc[:, list(FEATURE_NAMES)]
+    holdout["attrition_probability"] = champion_scores(settings, who, holdout)
+    holdout["reference_split"] = reference.HOLDOUT
+    pd.concat([frame, holdout], ignore_index=True).to_parquet(reference.cache_path(settings, who))
+    _log(sqlite_url, champion, now - timedelta(hours=1), scenario=None, rows=300, seed=78)
+    result = run_monitoring(now=now)
+    assert result["prediction_reference"] == "holdout"
+    assert result["reference_rows"] == len(frame) + 294 and not result["prediction_drift"]
+    stored = _report(sqlite_url, result["report_id"])
+    assert stored.summary["prediction_reference"] == "holdout"
+
+
+def test_score_reference_choice() -> None:
+    rows = pd.DataFrame({"attrition_probability": np.linspace(0, 1, 50)})
+    scores, kind = reference.score_reference(rows, 30)
+    assert kind == "out_of_fold" and scores is not None and scores.size == 50
+    split = rows.assign(reference_split=["holdout"] * 10 + ["train"] * 40)
+    scores, kind = reference.score_reference(split, 30)  # too few holdout rows
+    assert kind == "out_of_fold" and scores is not None and scores.size == 40
+    scores, kind = reference.score_reference(split, 5)
+    assert kind == "holdout" and scores is not None and scores.size == 10
+    assert reference.score_reference(rows.drop(columns="attrition_probability"), 5) == (
+        None,
+        "none",
+    )
