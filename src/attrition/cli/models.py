@@ -49,9 +49,12 @@ def train(
     as_json: bool = JsonOption,
 ) -> None:
     """Search, fit, evaluate, log to MLflow, register, and gate a new model."""
+    import optuna
+
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import join_search, train_model
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar shows the trials
     source = _training_input(data)
     options = TrainingOptions.from_settings(
         n_trials=trials,
@@ -91,6 +94,9 @@ def _metrics_table(result: TrainingResult) -> Table:
         table.add_row(name, f"{result.metrics[name]:.3f}{extra}")
     low, high = result.metrics["roc_auc_ci_low"], result.metrics["roc_auc_ci_high"]
     table.add_row("roc_auc 95% CI", f"[{low:.3f}, {high:.3f}]")
+    noise = result.metrics.get("ece_if_calibrated")
+    if noise is not None:
+        table.add_row("ece of a perfectly calibrated model (noise)", f"{noise:.3f}")
     return table
 
 

@@ -130,6 +130,20 @@ def classification_metrics(
     }
 
 
+def calibrated_ece_baseline(
+    p: NDArray[np.float64], *, n_simulations: int = 500, seed: int = 0
+) -> float:
+    """Median ECE a perfectly calibrated model would show on these probabilities.
+
+    Labels are drawn as Bernoulli(p); on a few hundred rows the binned ECE is dominated
+    by sampling noise, so this is the yardstick for a measured ECE.
+    """
+    probs = np.asarray(p, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    draws = rng.uniform(size=(n_simulations, len(probs))) < probs
+    return float(np.median([expected_calibration_error(row, probs) for row in draws]))
+
+
 def _fast_auc(y: NDArray[np.int64], p: NDArray[np.float64]) -> float:
     """ROC-AUC by the rank statistic (ties averaged), for many bootstrap resamples."""
     from scipy.stats import rankdata

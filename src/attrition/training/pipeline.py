@@ -24,7 +24,8 @@ import numpy as np
 import optuna
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from attrition.errors import AttritionError
 from attrition.schema import (
@@ -40,6 +41,7 @@ from attrition.training.evaluation import (
     THRESHOLD_POLICIES,
     ThresholdChoice,
     bootstrap_auc_ci,
+    calibrated_ece_baseline,
     choose_threshold,
     classification_metrics,
     expected_calibration_error,
@@ -293,13 +295,28 @@ class Evaluation:
     importance: dict[str, float]
 
 
-def oof_evaluation(
-    cv: CVResult, y: NDArray[np.int64], calibrator: ScoreCalibrator
-) -> tuple[NDArray[np.float64], dict[str, float]]:
-    """Calibrated OOF probabilities (repeats x n) and their metrics."""
-    probabilities = np.vstack([calibrator.predict(row) for row in cv.oof_scores])
-    from sklearn.metrics import roc_auc_score
+CALIBRATION_CROSS_FIT_FOLDS = 5
 
+
+def cross_fitted_probabilities(
+    scores: NDArray[np.float64], y: NDArray[np.int64], method: CalibrationMethod, seed: int
+) -> NDArray[np.float64]:
+    """OOF scores (repeats x n) calibrated by calibrators that never saw the row's label."""
+    folds = StratifiedKFold(CALIBRATION_CROSS_FIT_FOLDS, shuffle=True, random_state=seed)
+    probabilities = np.empty_like(scores)
+    for fit_rows, held_rows in folds.split(np.zeros((len(y), 1)), y):
+        labels = np.tile(y[fit_rows], scores.shape[0])
+        calibrator = ScoreCalibrator(method).fit(scores[:, fit_rows].ravel(), labels)
+        for r in range(scores.shape[0]):
+            probabilities[r, held_rows] = calibrator.predict(scores[r, held_rows])
+    return probabilities
+
+
+def oof_evaluation(
+    cv: CVResult, y: NDArray[np.int64], method: CalibrationMethod, seed: int
+) -> tuple[NDArray[np.float64], dict[str, float]]:
+    """Cross-fitted calibrated OOF probabilities (repeats x n) and their metrics."""
+    probabilities = cross_fitted_probabilities(cv.oof_scores, y, method, seed)
     aucs = [float(roc_auc_score(y, row)) for row in cv.oof_scores]
     stacked_y = np.tile(y, len(probabilities))
     metrics = {
@@ -316,6 +333,7 @@ def holdout_metrics(
 ) -> dict[str, float]:
     """Holdout metrics plus the bootstrap interval of ROC-AUC."""
     metrics = classification_metrics(y, p, threshold)
+    metrics["ece_if_calibrated"] = calibrated_ece_baseline(p, seed=options.seed)
     low, high = bootstrap_auc_ci(y, p, n_resamples=options.bootstrap_resamples, seed=options.seed)
     return metrics | {"roc_auc_ci_low": low, "roc_auc_ci_high": high}
 
@@ -340,7 +358,7 @@ def fit_and_evaluate(
         cv = cross_validate(pipeline, data.train, data.y_train, splits, options.cv_folds)
         stacked_y = np.tile(data.y_train, options.cv_repeats)
         calibrator = ScoreCalibrator(options.calibration).fit(cv.oof_scores.ravel(), stacked_y)
-        oof_p, oof_metrics = oof_evaluation(cv, data.y_train, calibrator)
+        oof_p, oof_metrics = oof_evaluation(cv, data.y_train, options.calibration, options.seed)
         threshold = choose_threshold(
             stacked_y,
             oof_p.ravel(),

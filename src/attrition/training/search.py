@@ -55,7 +55,9 @@ def suggest_params(trial: optuna.Trial) -> dict[str, Any]:
     params: dict[str, Any] = {
         "family": trial.suggest_categorical("family", FAMILIES),
         "columns": trial.suggest_categorical("columns", COLUMN_SETS),
-        "engineered": trial.suggest_categorical("engineered", (True, False)),
+        "ratios": trial.suggest_categorical("ratios", (True, False)),
+        "logs": trial.suggest_categorical("logs", (True, False)),
+        "satisfaction": trial.suggest_categorical("satisfaction", (True, False)),
         "ordinal_encoding": trial.suggest_categorical("ordinal_encoding", ("onehot", "numeric")),
     }
     family_params = {
@@ -155,12 +157,11 @@ def build_pipeline(params: dict[str, Any], features: tuple[str, ...], seed: int)
 
     ``features`` are the allowed raw columns; the configuration's column set picks from them.
     """
-    engineered = bool(params["engineered"])
     engineer = FeatureEngineer(
         model_features(params, features),
-        ratios=engineered,
-        logs=engineered,
-        satisfaction=engineered,
+        ratios=bool(params["ratios"]),
+        logs=bool(params["logs"]),
+        satisfaction=bool(params["satisfaction"]),
     )
     scale = params["family"] == "logistic_regression"
     preprocess = build_preprocessor(

@@ -53,7 +53,8 @@ def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_f
 
     # the store, read with MLflow's own client (what `mlflow ui` shows)
     settings = get_settings()
-    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    store = settings.mlflow_tracking_uri
+    client = MlflowClient(tracking_uri=store, registry_uri=store)
     run = client.get_run(first.run_id)
     for tag in ("git_commit", "data_hash", "schema_version", "include_protected"):
         assert run.data.tags[tag]
@@ -111,7 +112,8 @@ def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_f
 
 
 def test_protected_attributes_can_be_included_and_the_run_records_it(dev_frame):
-    result = train_model(dev_frame, quick_options(include_protected=True, promote=False))
+    options = quick_options(include_protected=True, promote=False, n_trials=2)
+    result = train_model(dev_frame, options)
     assert result.include_protected and not result.promoted
     model = registry.load_model(result.model_version)
     assert (
@@ -119,7 +121,8 @@ def test_protected_attributes_can_be_included_and_the_run_records_it(dev_frame):
         or "MaritalStatus" in model.feature_names
         or ("Gender" in model.feature_names)
     )
-    tags = MlflowClient(tracking_uri=get_settings().mlflow_tracking_uri).get_run(result.run_id)
+    store = get_settings().mlflow_tracking_uri
+    tags = MlflowClient(tracking_uri=store, registry_uri=store).get_run(result.run_id)
     assert tags.data.tags["include_protected"] == "true"
     assert registry.version_by_alias("champion") is None
 

@@ -17,7 +17,9 @@ from attrition.training.search import build_pipeline
 LOGISTIC = {
     "family": "logistic_regression",
     "columns": "all",
-    "engineered": True,
+    "ratios": True,
+    "logs": True,
+    "satisfaction": True,
     "ordinal_encoding": "onehot",
     "lr_C": 0.3,
     "lr_penalty": "l2",
@@ -26,7 +28,9 @@ LOGISTIC = {
 LIGHTGBM = {
     "family": "lightgbm",
     "columns": "core",
-    "engineered": True,
+    "ratios": True,
+    "logs": True,
+    "satisfaction": True,
     "ordinal_encoding": "numeric",
     "lgb_n_estimators": 60,
     "lgb_learning_rate": 0.05,
@@ -39,7 +43,9 @@ LIGHTGBM = {
 FOREST = {
     "family": "forest",
     "columns": "all",
-    "engineered": False,
+    "ratios": False,
+    "logs": False,
+    "satisfaction": False,
     "ordinal_encoding": "numeric",
     "forest_kind": "extra_trees",
     "forest_n_estimators": 50,

@@ -77,7 +77,9 @@ def test_cross_validate_fills_every_out_of_fold_score(dev_frame):
     params = {
         "family": "logistic_regression",
         "columns": "core",
-        "engineered": True,
+        "ratios": True,
+        "logs": True,
+        "satisfaction": True,
         "ordinal_encoding": "onehot",
         "lr_C": 0.3,
         "lr_penalty": "l2",
