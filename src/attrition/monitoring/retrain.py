@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import numpy as np
@@ -48,6 +48,10 @@ from attrition.monitoring.performance import PerformanceResult
 from attrition.monitoring.windows import EMPLOYEE_KEY, CurrentWindow, OutcomePairs
 from attrition.schema import FEATURE_NAMES, NEGATIVE_LABEL, POSITIVE_LABEL, TARGET
 from attrition.settings import Settings
+
+if TYPE_CHECKING:  # the ML stack is imported when a retrain runs
+    from attrition.training.pipeline import TrainingOptions
+    from attrition.training.train import TrainingResult
 
 logger = logging.getLogger(__name__)
 
@@ -301,21 +305,44 @@ def retrain(request: RetrainRequest, settings: Settings, database_url: str) -> R
     return outcome
 
 
-def _train(request: RetrainRequest, settings: Settings, database_url: str) -> RetrainOutcome:
+def _options(request: RetrainRequest, settings: Settings, source: str) -> TrainingOptions:
     from attrition.training.pipeline import TrainingOptions
-    from attrition.training.train import train_model
 
-    base, snapshot = newest_snapshot(database_url)
-    frame = combine_training_rows(request.current_rows, base)
-    source = request.current_source + (f" + snapshot {snapshot}" if snapshot else "")
-    options = TrainingOptions.from_settings(
+    return TrainingOptions.from_settings(
         settings,
         actor=ACTOR,
         data_source=f"monitor: {source}"[:250],
         promote=True,
         tags={"trigger": ",".join(request.triggers), "drift_report_id": str(request.report_id)},
     )
-    result = train_model(frame, options)
+
+
+def _outcome(
+    request: RetrainRequest, result: TrainingResult, source: str, reload: str | None
+) -> RetrainOutcome:
+    verdict = "promoted to champion" if result.promoted else "kept as challenger"
+    return RetrainOutcome(
+        "trained",
+        request.triggers,
+        f"quality gate {'passed' if result.gate.passed else 'failed'}: {verdict}",
+        new_version=result.model_version,
+        promoted=result.promoted,
+        gate_passed=result.gate.passed,
+        gate_reasons=tuple(result.gate.reasons),
+        run_id=result.run_id,
+        training_rows=result.rows,
+        data_source=source,
+        reload=reload,
+    )
+
+
+def _train(request: RetrainRequest, settings: Settings, database_url: str) -> RetrainOutcome:
+    from attrition.training.train import train_model
+
+    base, snapshot = newest_snapshot(database_url)
+    frame = combine_training_rows(request.current_rows, base)
+    source = request.current_source + (f" + snapshot {snapshot}" if snapshot else "")
+    result = train_model(frame, _options(request, settings, source))
     details = {
         "report_id": request.report_id,
         "version": result.model_version,
@@ -330,20 +357,10 @@ def _train(request: RetrainRequest, settings: Settings, database_url: str) -> Re
     reload = None
     if result.promoted:
         reload = notify_api(settings)
-        via = {"version": result.model_version, "via": reload}
-        audit(database_url, RELOAD, request.model_name, via)
-    return RetrainOutcome(
-        "trained",
-        request.triggers,
-        "quality gate passed: promoted to champion"
-        if result.promoted
-        else "quality gate failed: kept as challenger",
-        new_version=result.model_version,
-        promoted=result.promoted,
-        gate_passed=result.gate.passed,
-        gate_reasons=tuple(result.gate.reasons),
-        run_id=result.run_id,
-        training_rows=result.rows,
-        data_source=source,
-        reload=reload,
-    )
+        audit(
+            database_url,
+            RELOAD,
+            request.model_name,
+            {"version": result.model_version, "via": reload},
+        )
+    return _outcome(request, result, source, reload)

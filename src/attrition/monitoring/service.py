@@ -153,7 +153,10 @@ def _datetime(name: str, value: Any) -> datetime | None:
 def _days(value: Any) -> float | None:
     if value is None:
         return None
-    days = float(value)
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        raise AttritionError(f"--days must be a number of days, got {value!r}") from None
     if not days > 0:
         raise AttritionError(f"--days must be greater than 0, got {value}")
     return days

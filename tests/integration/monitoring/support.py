@@ -135,7 +135,7 @@ def api_rows(frame: pd.DataFrame, id_offset: int = 0) -> list[dict[str, Any]]:
 
     rows = []
     for record in frame.loc[:, [IDENTIFIER, *FEATURE_NAMES]].to_dict("records"):
-        row = {k: v.item() if isinstance(v, np.generic) else v for k, v in record.items()}
+        row = {str(k): v.item() if isinstance(v, np.generic) else v for k, v in record.items()}
         row[IDENTIFIER] += id_offset
         rows.append(row)
     return rows

@@ -1,0 +1,91 @@
+"""Pure rules of the orchestration: options, retrain triggers, training rows, MLflow figures.
+
+(Pure functions; kept beside the integration tests of the same modules.)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attrition.data.synthetic import generate_workforce
+from attrition.errors import AttritionError
+from attrition.monitoring.config import DriftConfig, RetrainConfig
+from attrition.monitoring.drift import DriftResult, compare, feature_specs
+from attrition.monitoring.retrain import combine_training_rows, retrain_triggers
+from attrition.monitoring.service import MonitorOptions
+from attrition.monitoring.tracking import monitoring_metrics
+from attrition.schema import FEATURE_NAMES, TARGET
+
+
+def test_options_parse_strings_and_refuse_bad_combinations() -> None:
+    chosen = MonitorOptions.from_mapping(
+        {"since": "2026-02-01T09:30:00", "days": "7", "snapshot_date": None}
+    )
+    assert chosen.since == datetime(2026, 2, 1, 9, 30, tzinfo=UTC) and chosen.days == 7.0
+    assert chosen.source == "prediction_log"
+    snapshot = MonitorOptions.from_mapping({"snapshot_date": "2026-02-01"})
+    assert snapshot.snapshot_date == date(2026, 2, 1) and snapshot.source == "snapshot"
+    problems = [
+        ({"since": "yesterday"}, "--since: 'yesterday' is not an ISO date"),
+        ({"snapshot_date": "01/02/2026"}, "--snapshot-date"),
+        ({"days": 0}, "--days must be greater than 0"),
+        ({"days": "a week"}, "--days must be a number"),
+        ({"current": Path("x.csv"), "since": "2026-02-01"}, "prediction-log rows"),
+        ({"lookback": 3}, "allowed: current, snapshot_date, since, days, config, now"),
+    ]
+    for options, message in problems:
+        with pytest.raises(AttritionError, match=message):
+            MonitorOptions.from_mapping(options)
+
+
+def _drift(scenario: str | None) -> DriftResult:
+    specs = feature_specs(FEATURE_NAMES)
+    reference = generate_workforce(600, 1)
+    current = generate_workforce(400, 2, scenario=scenario)
+    columns = {s.name: reference[s.name].to_numpy() for s in specs}
+    now = {s.name: current[s.name].to_numpy() for s in specs}
+    scores = np.linspace(0.01, 0.9, 600)
+    return compare(
+        columns, now, specs, DriftConfig(), reference_scores=scores,
+        current_scores=np.linspace(0.01, 0.9, 400),
+    )  # fmt: skip
+
+
+def test_retrain_triggers_follow_the_config() -> None:
+    drifted = _drift("overtime_surge")
+    clean = _drift(None)
+    assert retrain_triggers(drifted, None, RetrainConfig()) == ("feature_drift",)
+    assert retrain_triggers(clean, None, RetrainConfig()) == ()
+    off = RetrainConfig(on_feature_drift=False)
+    assert retrain_triggers(drifted, None, off) == ()
+
+
+def _labelled(keys: list[str | None], label: str, seed: int) -> pd.DataFrame:
+    frame = generate_workforce(len(keys), seed).loc[:, list(FEATURE_NAMES)]
+    return frame.assign(**{TARGET: label, "employee_key": keys})
+
+
+def test_training_rows_keep_one_row_per_employee_newest_first() -> None:
+    current = _labelled(["a", "b", "a"], "Yes", 1)
+    base = _labelled(["a", "c", "d"], "No", 2)
+    rows = combine_training_rows(current, base)
+    assert list(rows.columns) == [*FEATURE_NAMES, TARGET]
+    assert len(rows) == 4  # b, newest a, c, d
+    assert rows[TARGET].tolist() == ["Yes", "Yes", "No", "No"]
+    assert rows.iloc[1]["Age"] == current.iloc[2]["Age"]  # the newest record of "a"
+    assert len(combine_training_rows(None, base)) == 3
+    assert len(combine_training_rows(current.iloc[:0], base)) == 3
+    with pytest.raises(AttritionError, match="no labelled data to retrain on"):
+        combine_training_rows(None, None)
+
+
+def test_monitoring_metrics_for_mlflow() -> None:
+    metrics = monitoring_metrics(_drift("overtime_surge"), None)
+    assert metrics["n_drifted_features"] >= 1 and metrics["current_rows"] == 400
+    assert {"drift_share", "dataset_drift", "prediction_drift"} <= set(metrics)
+    assert "prediction_drift_statistic" in metrics and "realised_roc_auc" not in metrics
