@@ -304,3 +304,22 @@ def test_keys_and_employee_ids_never_reach_the_logs(
     for secret in keys.values():
         assert secret.rsplit("_", 1)[1] not in dump
     assert "987654321" not in dump
+
+
+def test_cors_is_closed_unless_origins_are_configured(
+    client: TestClient, serving_env: str, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from attrition.serving.app import create_app
+
+    preflight = {"Origin": "https://hr.example.org", "Access-Control-Request-Method": "POST"}
+    closed = client.options("/v1/predictions", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+    monkeypatch.setenv("ATTRITION_CORS_ORIGINS", '["https://hr.example.org"]')
+    get_settings.cache_clear()
+    with TestClient(create_app(get_settings())) as open_client:
+        allowed = open_client.options("/v1/predictions", headers=preflight)
+        assert allowed.headers["access-control-allow-origin"] == "https://hr.example.org"
+        other = open_client.options(
+            "/v1/predictions", headers={**preflight, "Origin": "https://evil.example.com"}
+        )
+        assert "access-control-allow-origin" not in other.headers
