@@ -6,9 +6,10 @@ writes an ``audit_event`` (action ``model.alias.<alias>``). Rollback replays the
 moves of the audit trail as a stack: a promotion pushes, a rollback pops.
 
 Each version carries tags (threshold, features, schema version, data hash...) and its run
-carries artifacts: ``reference/reference.parquet`` (drift reference: a sample of the
-training split's raw columns, ``attrition_probability`` = calibrated out-of-fold
-probability, ``Attrition`` = "Yes"/"No") and ``metrics/holdout_metrics.json``.
+carries artifacts: ``reference/reference.parquet`` (drift reference: raw schema columns,
+``attrition_probability``, ``Attrition`` = "Yes"/"No" and ``reference_split``: "train" rows
+carry their calibrated out-of-fold probability, "holdout" rows the registered model's
+probability) and ``metrics/holdout_metrics.json``.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ FAIRNESS_BASIS = (
     "holdout only, compared with the champion's decisions on the same rows"
 )
 PROBABILITY_COLUMN = "attrition_probability"
+SPLIT_COLUMN = "reference_split"
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,15 +224,38 @@ def decide(evaluation: Evaluation, policy: GatePolicy, data: PreparedData) -> Ga
 
 
 # --- artifacts -----------------------------------------------------------------------
+def _reference_part(
+    rows: pd.DataFrame, probabilities: Any, split: str, limit: int, seed: int
+) -> pd.DataFrame:
+    columns = [c for c in FEATURE_NAMES if c in rows.columns]
+    frame = rows[columns].copy()
+    frame[PROBABILITY_COLUMN] = probabilities
+    frame[TARGET] = rows[TARGET].astype(str).to_numpy()
+    frame[SPLIT_COLUMN] = split
+    return frame.sample(limit, random_state=seed) if len(frame) > limit else frame
+
+
 def reference_frame(data: PreparedData, evaluation: Evaluation, seed: int) -> pd.DataFrame:
-    """Training rows' raw schema columns, calibrated OOF probability and label."""
-    columns = [c for c in FEATURE_NAMES if c in data.train.columns]
-    frame = data.train[columns].copy()
-    frame[PROBABILITY_COLUMN] = evaluation.oof_probabilities.mean(axis=0)
-    frame[TARGET] = data.train[TARGET].astype(str).to_numpy()
-    if len(frame) > REFERENCE_MAX_ROWS:
-        frame = frame.sample(REFERENCE_MAX_ROWS, random_state=seed)
-    return frame.reset_index(drop=True)
+    """Drift reference: raw schema columns, calibrated probability, label and split.
+
+    ``reference_split`` "train": training rows with their calibrated out-of-fold
+    probability; "holdout": holdout rows scored by the registered (served) model.
+    """
+    share = len(data.holdout) / max(data.rows, 1)
+    holdout_limit = max(1, int(REFERENCE_MAX_ROWS * share))
+    parts = [
+        _reference_part(
+            data.train,
+            evaluation.oof_probabilities.mean(axis=0),
+            "train",
+            REFERENCE_MAX_ROWS - holdout_limit,
+            seed,
+        ),
+        _reference_part(
+            data.holdout, evaluation.holdout_probabilities, "holdout", holdout_limit, seed
+        ),
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def log_plots(

@@ -90,6 +90,8 @@ def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_f
     assert set(FEATURE_NAMES) <= set(reference.columns)
     assert reference["attrition_probability"].between(0, 1).all()
     assert set(reference["Attrition"]) == {"Yes", "No"}
+    assert reference["reference_split"].value_counts().to_dict() == {"train": 940, "holdout": 236}
+    assert "EmployeeNumber" not in reference.columns
     assert registry.load_metrics("champion")["roc_auc"] == second.metrics["roc_auc"]
     loaded = registry.load_model("champion")
     rows = dev_frame.iloc[:20]
