@@ -79,3 +79,31 @@ def test_classification_metrics_confusion_counts():
     m = classification_metrics(y, p, 0.5)
     assert (m["tp"], m["fn"], m["fp"], m["tn"]) == (1, 1, 1, 2)
     assert m["precision"] == pytest.approx(0.5) and m["recall"] == pytest.approx(0.5)
+
+
+def test_noise_baseline_of_ece_shrinks_with_more_rows():
+    from attrition.training.evaluation import calibrated_ece_baseline
+
+    rng = np.random.default_rng(6)
+    small = calibrated_ece_baseline(rng.uniform(0, 0.6, 200), seed=1)
+    large = calibrated_ece_baseline(rng.uniform(0, 0.6, 20_000), seed=1)
+    assert 0.02 < small < 0.08
+    assert large < small / 5
+
+
+def test_cross_fitted_calibration_never_sees_the_row_label():
+    from attrition.training.model import ScoreCalibrator
+    from attrition.training.pipeline import cross_fitted_probabilities
+
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, 600)
+    scores = np.vstack([rng.uniform(size=600), rng.uniform(size=600)])  # no signal at all
+    isotonic = cross_fitted_probabilities(scores, y, "isotonic", seed=0)
+    assert isotonic.shape == scores.shape
+    stacked = np.tile(y, 2)
+    in_sample = ScoreCalibrator("isotonic").fit(scores.ravel(), stacked).predict(scores.ravel())
+    # an in-sample isotonic fit is calibrated by construction; cross-fitted it is not
+    assert expected_calibration_error(stacked, in_sample) < 0.002
+    assert expected_calibration_error(stacked, isotonic.ravel()) > 0.005
+    sigmoid = cross_fitted_probabilities(scores, y, "sigmoid", seed=0)
+    assert np.allclose(sigmoid.mean(), y.mean(), atol=0.03)

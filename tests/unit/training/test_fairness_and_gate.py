@@ -124,3 +124,18 @@ def test_gate_blocks_gender_parity_below_four_fifths_and_fairness_regressions():
     reasons = " | ".join(verdict.reasons)
     assert "Gender: demographic-parity ratio 0.40 is below the required 0.8" in reasons
     assert "Gender: parity ratio 0.40 regresses from the champion's 1.00" in reasons
+
+
+def test_parity_floor_uses_all_decisions_and_regression_uses_the_holdout():
+    frame, y, _ = audit_frame()
+    fair = np.array([1] * 5 + [0] * 5 + [1] * 5 + [0] * 5)
+    skewed = np.array([1] * 5 + [0] * 5 + [1] * 2 + [0] * 8)
+    everything = fairness_report(frame, y, fair)  # parity 1.0
+    holdout = fairness_report(frame, y, skewed)  # parity 0.4
+    champion = ChampionComparison("1", GOOD, fairness_report(frame, y, fair))
+    verdict = evaluate_gate(
+        GOOD, everything, passing_behaviour(), GatePolicy(), champion, holdout_fairness=holdout
+    )
+    by_name = {c.name: c for c in verdict.checks}
+    assert by_name["fairness:Gender:parity"].passed
+    assert not by_name["fairness:Gender:parity_regression"].passed
