@@ -124,18 +124,13 @@ class Encoder:
         return x.reshape(len(rows), len(names)), codes
 
     def encode_frame(self, frame: pd.DataFrame) -> tuple[FloatArray, np.ndarray]:
-        x = (
-            np.column_stack(
-                [
-                    pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64)
-                    for c in self.numeric_inputs
-                ]
-            )
-            if self.numeric_inputs
-            else np.zeros((len(frame), 0))
-        )
+        x = _numeric_matrix(frame, self.numeric_inputs)
+        index = {name: i for i, name in enumerate(self.numeric_inputs)}
         codes = np.empty((len(frame), len(self.blocks)), dtype=np.int64)
         for j, block in enumerate(self.blocks):
+            if not block.categorical and block.column in index:
+                codes[:, j] = _level_codes(x[:, index[block.column]], block)
+                continue
             values = frame[block.column]
             values = (
                 values.astype(str) if block.categorical else pd.to_numeric(values, errors="coerce")
@@ -174,6 +169,32 @@ class Encoder:
             known = flat >= 0
             out[rows[known], flat[known]] = 1.0
         return out
+
+
+def _numeric_matrix(frame: pd.DataFrame, names: tuple[str, ...]) -> FloatArray:
+    """The numeric inputs as one float matrix (one conversion when the columns are numeric)."""
+    if not names:
+        return np.zeros((len(frame), 0))
+    block = frame[list(names)]
+    if all(pd.api.types.is_numeric_dtype(t) for t in block.dtypes):
+        return np.ascontiguousarray(block.to_numpy(dtype=np.float64))
+    return np.column_stack(
+        [pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64) for c in names]
+    )
+
+
+def _level_codes(values: FloatArray, block: _Block) -> np.ndarray:
+    """One-hot columns of an ordinal whose categories are levels: a lookup by position when
+    the levels are consecutive integers, else through the category table."""
+    levels = np.asarray(block.categories, dtype=np.float64)
+    low = levels[0]
+    consecutive = np.array_equal(levels, low + np.arange(len(levels)))
+    if consecutive:
+        position = values - low
+        known = (position >= 0) & (position < len(levels)) & (position == np.floor(position))
+        return np.where(known, np.nan_to_num(position).astype(np.int64) + block.offset, -1)
+    local = pd.Categorical(values, categories=list(levels)).codes.astype(np.int64)
+    return np.where(local >= 0, local + block.offset, -1)
 
 
 def _plan_value(step: tuple[Any, ...], row: Mapping[str, Any]) -> float:
@@ -338,10 +359,9 @@ class _LightGBM:
             raise CompileError(f"LightGBM objective {objective!r} is not compiled")
         self.sigmoid = _objective_sigmoid(objective)
         best = getattr(estimator, "best_iteration_", None)
+        self.iterations = best if best and best > 0 else None
         try:
-            self.trees = flatten_lightgbm(
-                dump, estimator.n_features_in_, best if best and best > 0 else None
-            )
+            self.trees = flatten_lightgbm(dump, estimator.n_features_in_, self.iterations)
         except ValueError as error:
             raise CompileError(str(error)) from error
 

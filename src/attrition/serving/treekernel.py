@@ -134,6 +134,20 @@ def _walk_parallel(  # type: ignore[no-untyped-def]
         )
 
 
+@njit(cache=True, nogil=True, parallel=True)  # type: ignore[misc]
+def _predict_plain(x, left, right, feature, threshold, value, roots, scale, out_p):  # type: ignore[no-untyped-def]
+    """Prediction only, for inputs without NaN and trees without zero-as-missing splits:
+    the comparison alone decides each step."""
+    for i in prange(x.shape[0]):
+        total = 0.0
+        for t in range(roots.shape[0]):
+            node = roots[t]
+            while left[node] >= 0:
+                node = left[node] if x[i, feature[node]] <= threshold[node] else right[node]
+            total += value[node]
+        out_p[i] = total * scale
+
+
 PARALLEL_ROWS = 2_000  # below this, thread start-up costs more than it saves
 
 
@@ -178,7 +192,31 @@ class FlatTrees:
 
     def predict(self, z: np.ndarray) -> np.ndarray:
         """Averaged leaf frequency (forests) or summed raw score (boosting), per row."""
+        if z.shape[0] >= PARALLEL_ROWS and not self.zero_missing:
+            x = np.ascontiguousarray(z, dtype=np.float64)
+            if self.float32_inputs:
+                x = x.astype(np.float32).astype(np.float64)
+            if not np.isnan(x).any():
+                out = np.zeros(x.shape[0], dtype=np.float64)
+                scale = 1.0 / len(self.roots) if self.average else 1.0
+                _predict_plain(
+                    x,
+                    self.left,
+                    self.right,
+                    self.feature,
+                    self.threshold,
+                    self.value,
+                    self.roots,
+                    scale,
+                    out,
+                )
+                return out
         return self._run(z, False)[0]
+
+    @property
+    def zero_missing(self) -> bool:
+        """True if some split sends zero down its default branch (LightGBM zero_as_missing)."""
+        return bool((self.missing == MISSING_ZERO).any())
 
     def contributions(self, z: np.ndarray) -> np.ndarray:
         """(n, n_features) path attributions on the same scale as ``predict``."""
