@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 SCORE_COLUMN = "attrition_probability"  # the registry's reference artifact column
 SPLIT_COLUMN = "reference_split"  # "train" (out-of-fold scores) or "holdout" (served model)
 HOLDOUT = "holdout"
+T = TypeVar("T")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -90,7 +92,7 @@ def reference_frame(settings: Settings, champion: Champion) -> pd.DataFrame:
             return pd.read_parquet(path)
         except (OSError, ValueError) as error:  # a torn or foreign file: fetch again
             logger.warning("reference cache %s unreadable (%s); refetching", path.name, error)
-    frame = registry.load_reference(champion.version)
+    frame = _artifact(champion, "reference sample", registry.load_reference)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
     frame.to_parquet(partial, index=False)
@@ -145,7 +147,23 @@ def champion_reference(settings: Settings, champion: Champion, config: DriftConf
 
 def holdout_metrics(champion: Champion) -> HoldoutMetrics:
     """The holdout figures the champion was accepted with."""
-    return HoldoutMetrics.from_mapping(registry.load_metrics(champion.version))
+    return HoldoutMetrics.from_mapping(
+        _artifact(champion, "holdout metrics", registry.load_metrics)
+    )
+
+
+def _artifact(champion: Champion, what: str, load: Callable[[str], T]) -> T:
+    """A run artifact of the champion; a missing or unreadable one is a clear user error."""
+    try:
+        return load(champion.version)
+    except AttritionError:
+        raise
+    except Exception as error:  # MlflowException, OSError, a parquet/JSON decoding error
+        raise AttritionError(
+            f"champion v{champion.version} of {champion.name} has no readable {what} "
+            f"({type(error).__name__}); versions trained by `attrition train` carry one: "
+            "train a new version, or promote one that has it"
+        ) from error
 
 
 @lru_cache(maxsize=2)

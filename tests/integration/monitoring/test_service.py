@@ -95,6 +95,17 @@ def test_no_champion_says_train_first(sqlite_url: str, champion: dict[str, Any])
         run_monitoring()
 
 
+def test_a_champion_without_its_reference_sample_is_a_clear_error(
+    sqlite_url: str, champion: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(version: str) -> pd.DataFrame:
+        raise FileNotFoundError(f"no reference for {version}")
+
+    monkeypatch.setattr("attrition.registry.load_reference", missing)
+    with pytest.raises(AttritionError, match="has no readable reference sample"):
+        run_monitoring()
+
+
 def test_drifted_log_is_reported_logged_alerted_once_and_resolved_when_clean(
     database_url: str, champion: dict[str, Any], receiver: Any, now: datetime
 ) -> None:
