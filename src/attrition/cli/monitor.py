@@ -138,7 +138,10 @@ def _render(result: dict[str, Any]) -> None:
     )
     if drifted:
         console.print(_features_table(result))
-    console.print(f"Prediction drift: {_yes(result['prediction_drift'])}")
+    against = result["prediction_reference"].replace("_", "-")
+    console.print(
+        f"Prediction drift: {_yes(result['prediction_drift'])} (against {against} scores)"
+    )
     console.print(f"Performance: {_performance_line(result['performance'])}")
     alert = result["alert"]
     console.print(f"Alert: {alert['status']}")
