@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from attrition.serving.logs import configure_logging
+from attrition.serving.metrics import MULTIPROC_ENV
 from attrition.serving.middleware import ServingMiddleware, json_response
 from attrition.serving.model_service import ModelUnavailableError
 from attrition.serving.routes import build_router
@@ -88,6 +90,15 @@ async def _stop(state: ServingState) -> None:
     state.models.stop()
     await run_in_threadpool(state.writer.close)
     await state.limiter.close()
+    mark_worker_dead()
+
+
+def mark_worker_dead() -> None:
+    """Drop this worker's live gauges from the shared metrics folder (multi-worker serve)."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def _validation_handler(max_rows: int) -> Any:
