@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from attrition.settings import get_settings
 
-
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
