@@ -103,10 +103,12 @@ def configure_tracking(settings: Settings | None = None) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def ensure_experiment(client: MlflowClient, settings: Settings | None = None) -> str:
-    """The training experiment's id, created with the configured artifact root if new."""
+def ensure_experiment(
+    client: MlflowClient, settings: Settings | None = None, name: str | None = None
+) -> str:
+    """An experiment's id (default: training's), created with the artifact root if new."""
     settings = settings or get_settings()
-    name = settings.experiment_name
+    name = name or settings.experiment_name
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from attrition import registry
@@ -64,21 +63,7 @@ def monitoring_metrics(
 
 
 def _experiment_id(client: Any, settings: Settings) -> str:
-    found = client.get_experiment_by_name(MONITORING_EXPERIMENT)
-    if found is not None:
-        return str(found.experiment_id)
-    location = None
-    if not settings.mlflow_tracking_uri.startswith(("http://", "https://")):
-        root = Path(settings.mlflow_artifact_root).resolve()
-        root.mkdir(parents=True, exist_ok=True)
-        location = root.as_uri()
-    try:
-        return str(client.create_experiment(MONITORING_EXPERIMENT, artifact_location=location))
-    except Exception:  # created concurrently by another monitor
-        again = client.get_experiment_by_name(MONITORING_EXPERIMENT)
-        if again is None:
-            raise
-        return str(again.experiment_id)
+    return registry.ensure_experiment(client, settings, MONITORING_EXPERIMENT)
 
 
 def _run_id(client: Any, experiment_id: str, model_name: str, version: str) -> str:
