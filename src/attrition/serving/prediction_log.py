@@ -1,12 +1,14 @@
-"""The prediction log writer: batched background inserts, spooled while the database is down.
+"""The prediction log writer: a local journal, batched background inserts, and replay.
 
-``submit`` only appends to an in-memory queue, so no request waits for the database. A
-background thread drains the queue every ``flush_seconds`` (or sooner when a batch fills)
-with one multi-row insert. If the insert fails the batch goes to the durable spool, and
-while anything is spooled new rows are spooled too, so rows reach the table in the order
-they were answered; the spool is replayed as soon as the database accepts writes again.
-Inserts ignore rows whose ``prediction_id`` is already stored, so a replay after an
-ambiguous failure never duplicates a row.
+``submit`` appends the rows to the journal (one ``write`` of JSON lines, no fsync: a process
+crash keeps page-cache writes) and to an in-memory queue, so no request waits for the
+database and no answered row dies with the process. A background thread drains the queue
+every ``flush_seconds`` (or sooner when a batch fills) with multi-row inserts and then deletes
+the journal segments it committed. If the insert fails the segments simply stay: they are
+the spool, and while anything is spooled new rows stay in the journal too, so rows reach the
+table in the order they were answered. Segments are replayed when the database accepts
+writes again, and at start-up (a killed process's segments are unlocked). Inserts ignore
+rows whose ``prediction_id`` is already stored, so a replay never duplicates a row.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class PredictionLogWriter:
         self._retry_seconds = retry_seconds
         self._on_spooled = on_spooled or (lambda n: None)
         self._on_replayed = on_replayed or (lambda n: None)
+        self._lock = threading.Lock()  # journal order == queue order
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,23 +110,31 @@ class PredictionLogWriter:
         self._thread.start()
 
     def submit(self, rows: list[Row]) -> None:
-        """Queue rows for writing; never blocks on the database."""
-        self._queue.extend(rows)
+        """Journal rows and queue them for the database; never blocks on the database.
+
+        The rows are in the journal (the operating system's page cache) when this returns,
+        so a process killed before the next flush loses none of them: the next writer on the
+        same folder replays them.
+        """
+        with self._lock:
+            self._spool.append(rows, sync=False)
+            self._queue.extend(rows)
         if len(self._queue) >= self._batch_rows:
             self._wake.set()
 
     def pending(self) -> int:
-        """Rows in memory not yet written or spooled."""
+        """Rows in memory not yet written or left to the spool."""
         return len(self._queue)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Flush what is queued (to the database or the spool) and stop the thread."""
+        """Flush what is queued (to the database, else it stays spooled) and stop the thread."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
         self._drain(final=True)
-        self._spool.close_active()
+        with self._lock:
+            self._spool.close_active()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -134,29 +145,31 @@ class PredictionLogWriter:
             except Exception:  # the writer must outlive any single failure
                 logger.exception("prediction log: unexpected writer error")
 
-    def _take(self) -> list[Row]:
-        batch: list[Row] = []
-        while self._queue and len(batch) < self._batch_rows:
-            batch.append(self._queue.popleft())
-        return batch
-
     def _drain(self, *, final: bool) -> None:
-        if time.monotonic() >= self._next_retry:
+        with self._lock:
+            # while spooling, rows stay in the journal segment until the replay takes it
+            closed = self._spool.rotate() if not self._spooling or final else []
+            batch = list(self._queue)
+            self._queue.clear()
+        if batch:
+            if not self._spooling and self._write(batch):
+                for path in closed:  # committed: the journal no longer needs them
+                    path.unlink(missing_ok=True)
+            else:
+                self._note_spooled(len(batch))
+        if final or time.monotonic() >= self._next_retry:
             self._next_retry = time.monotonic() + self._retry_seconds
             if self._spooling or self._spool.segments():
                 self._try_replay()
-        while batch := self._take():
-            if self._spooling or not self._write(batch):
-                self._to_spool(batch)
-        if final and self._spooling:
-            self._try_replay()
 
     def _write(self, batch: list[Row]) -> bool:
         try:
-            self._sink(batch)
+            for start in range(0, len(batch), self._batch_rows):
+                self._sink(batch[start : start + self._batch_rows])
         except Exception as error:
             logger.warning(
-                "prediction log: database write failed, spooling (%s)", type(error).__name__
+                "prediction log: database write failed, rows stay spooled (%s)",
+                type(error).__name__,
             )
             self._spooling = True
             self._next_retry = time.monotonic() + self._retry_seconds
@@ -164,13 +177,18 @@ class PredictionLogWriter:
         self.written += len(batch)
         return True
 
-    def _to_spool(self, batch: list[Row]) -> None:
-        self._spool.append(batch)
-        self.spooled += len(batch)
-        self._on_spooled(len(batch))
+    def _note_spooled(self, rows: int) -> None:
+        self.spooled += rows
+        self._on_spooled(rows)
 
     def _try_replay(self) -> None:
-        self._spool.close_active()
+        if self._spooling:  # hand the journal segment being written to the replay too
+            with self._lock:
+                self._spool.rotate()
+                left = len(self._queue)
+                self._queue.clear()
+            if left:
+                self._note_spooled(left)
         replayed = 0
 
         def counting_sink(rows: list[Row]) -> None:
@@ -186,7 +204,7 @@ class PredictionLogWriter:
         else:
             self._spooling = False
             if replayed:
-                logger.info("prediction log: replayed %d spooled rows", replayed)
+                logger.info("prediction log: replayed %d journal rows", replayed)
         finally:
             self.replayed += replayed
             self.written += replayed

@@ -1,7 +1,11 @@
-"""A durable local spool of prediction-log rows for when the database is unreachable.
+"""The local journal and spool of prediction-log rows: no answered row is lost to a crash or
+to a database outage.
 
 Rows are appended as JSON lines to segment files named ``<time_ns>-<pid>-<seq>.jsonl``
-(so names sort in write order) and fsynced before ``append`` returns. The segment being
+(so names sort in write order). ``append`` writes them to the operating system before it
+returns (``sync=True`` also fsyncs, for machine crashes; without it a process crash still
+keeps them, as they are in the page cache). The writer ``rotate``s the journal each flush
+and deletes the closed segments once their rows are committed. The segment being
 written is held under an exclusive ``flock``; a closed segment can be claimed by any process
 (its lock taken without waiting), replayed, and deleted. A segment left behind by a process
 that died is unlocked, so another worker replays it.
@@ -31,20 +35,23 @@ class Spool:
         self._max_rows = max_segment_rows
         self._seq = itertools.count()
         self._active: IO[bytes] | None = None
+        self._active_path: Path | None = None
         self._active_rows = 0
+        self._closed: list[Path] = []  # closed by this spool since the last ``rotate``
 
     @property
     def has_active(self) -> bool:
         return self._active is not None
 
-    def append(self, rows: list[Row]) -> None:
-        """Write rows to the active segment and fsync them."""
+    def append(self, rows: list[Row], *, sync: bool = True) -> None:
+        """Write rows to the active segment (one ``write``); ``sync`` also fsyncs them."""
         if not rows:
             return
         handle = self._active or self._open_segment()
         handle.write(b"".join(orjson.dumps(row) + b"\n" for row in rows))
         handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            os.fsync(handle.fileno())
         self._active_rows += len(rows)
         if self._active_rows >= self._max_rows:
             self.close_active()
@@ -54,7 +61,7 @@ class Spool:
         name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._seq):06d}.jsonl"
         handle = (self.folder / name).open("ab")
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        self._active, self._active_rows = handle, 0
+        self._active, self._active_path, self._active_rows = handle, self.folder / name, 0
         return handle
 
     def close_active(self) -> None:
@@ -62,6 +69,15 @@ class Spool:
         if self._active is not None:
             self._active.close()  # closing releases the lock
             self._active = None
+            if self._active_path is not None:
+                self._closed.append(self._active_path)
+            self._active_path = None
+
+    def rotate(self) -> list[Path]:
+        """Close the active segment; every segment this spool closed since the last call."""
+        self.close_active()
+        closed, self._closed = self._closed, []
+        return closed
 
     def segments(self) -> list[Path]:
         """Every segment on disk, oldest first (including other processes' ones)."""
