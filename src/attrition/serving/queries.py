@@ -110,6 +110,18 @@ def risk_band(probability: float, threshold: float) -> str:
     return "medium" if probability >= threshold / 2 else "low"
 
 
+WHAT_IF = "what-if"  # exploratory scores: logged, but not part of the workforce
+
+
+def workforce_filters(since: datetime) -> list[ColumnElement[bool]]:
+    """Rows that describe the workforce: real employees (a number given), not what-if."""
+    return [
+        PredictionLog.created_at >= since,
+        PredictionLog.employee_key.is_not(None),
+        PredictionLog.source != WHAT_IF,
+    ]
+
+
 def workforce_summary(session: Session, since: datetime) -> schemas.WorkforceSummary:
     """Latest prediction per employee since ``since``, grouped; plus a daily series."""
     rows = session.execute(
@@ -121,7 +133,7 @@ def workforce_summary(session: Session, since: datetime) -> schemas.WorkforceSum
             PredictionLog.features,
             PredictionLog.created_at,
         )
-        .where(PredictionLog.created_at >= since)
+        .where(*workforce_filters(since))
         .order_by(PredictionLog.created_at, PredictionLog.id)
         .limit(SUMMARY_ROW_CAP)
     ).all()

@@ -126,6 +126,35 @@ def _json_body(schema_name: str) -> dict[str, Any]:
     }
 
 
+PURPOSES = {"what-if": "what-if"}  # header value -> prediction_log.source
+PURPOSE_PARAMETER: dict[str, Any] = {
+    "name": "X-Prediction-Purpose",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "enum": sorted(PURPOSES)},
+    "description": "what-if: an exploratory score, excluded from the workforce summary",
+}
+
+
+def _purpose_source(request: Request) -> str:
+    """The log source for the request's purpose header; 422 naming allowed values."""
+    value = request.headers.get("x-prediction-purpose")
+    if value is None:
+        return "api"
+    if value not in PURPOSES:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "enum",
+                    "loc": ("header", "X-Prediction-Purpose"),
+                    "msg": f"must be one of: {', '.join(sorted(PURPOSES))}",
+                    "input": value[:64],
+                }
+            ]
+        )
+    return PURPOSES[value]
+
+
 def _prediction_routes(router: APIRouter, settings: Settings) -> None:
     """The hot paths: auth, validation and scoring without FastAPI's dependency machinery
     (measurably cheaper per request); their OpenAPI entries declare the same body models
@@ -140,28 +169,33 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
         },
     }
 
-    async def answer(request: Request, rows: list[dict[str, Any]], who: Principal) -> Any:
+    async def answer(
+        request: Request, rows: list[dict[str, Any]], who: Principal, source: str = "api"
+    ) -> Any:
         state = _state(request)
         request_id = request_id_var.get() or "-"
         served = state.models.current
         if served is None:
             raise HTTPException(503, "no model loaded yet")
         if served.scorer.kind == "compiled" and len(rows) <= 64:
-            return state.score_rows(rows, request_id, who.key_id)
-        return await run_in_threadpool(state.score_rows, rows, request_id, who.key_id)
+            return state.score_rows(rows, request_id, who.key_id, source)
+        return await run_in_threadpool(state.score_rows, rows, request_id, who.key_id, source)
 
     @router.post(
         "/v1/predictions",
         response_model=schemas.Prediction,
         tags=["predictions"],
         responses=errors,
-        openapi_extra=_json_body(employee.__name__),
+        openapi_extra={**_json_body(employee.__name__), "parameters": [PURPOSE_PARAMETER]},
     )
     async def predict(request: Request) -> Response:
-        """Score one employee: probability, decision, threshold, model version, top factors."""
+        """Score one employee: probability, decision, threshold, model version, top factors.
+        ``X-Prediction-Purpose: what-if`` marks an exploratory score: logged with source
+        "what-if" and left out of the workforce summary."""
         who = await authorize(request, key_from_headers(request), Role.predictor)
+        source = _purpose_source(request)
         row = _parse(employee, await request.body()).model_dump()
-        _, items = await answer(request, [row], who)
+        _, items = await answer(request, [row], who, source)
         return json_response(items[0])
 
     @router.post(
@@ -414,6 +448,16 @@ def _audit(
 
 
 def _admin_routes(router: APIRouter) -> None:
+    @router.get(
+        "/v1/auth/me",
+        response_model=schemas.Me,
+        tags=["auth"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    async def me(who: Principal = viewer) -> schemas.Me:
+        """The calling key's id, name and role (any valid key)."""
+        return schemas.Me(key_id=who.key_id, name=who.name, role=who.role.name)
+
     @router.get(
         "/v1/model",
         response_model=schemas.ModelInfo,

@@ -256,3 +256,11 @@ class Ready(BaseModel):
     model_source: Literal["registry", "cache"] | None
     database: bool
     spool_rows: int
+
+
+class Me(BaseModel):
+    """The calling key: its public id, name and role."""
+
+    key_id: str
+    name: str
+    role: str

@@ -52,14 +52,15 @@ class ServingState:
     ids: IdSource = field(default_factory=IdSource)
 
     def score_rows(
-        self, rows: list[dict[str, Any]], request_id: str, client: str
+        self, rows: list[dict[str, Any]], request_id: str, client: str, source: str = "api"
     ) -> tuple[ServedModel, list[dict[str, Any]]]:
-        """Score validated rows, queue their log rows, return the response items."""
+        """Score validated rows, journal and queue their log rows (``source`` "api" or
+        "what-if"), return the response items."""
         served = self.models.current
         if served is None:
             raise LookupError("no model loaded")
         scores = served.scorer.score_rows(rows, TOP_K)
-        items, logs = self._build(served, rows, scores, request_id, client)
+        items, logs = self._build(served, rows, scores, request_id, client, source)
         self.writer.submit(logs)
         at_risk = sum(1 for item in items if item["at_risk"])
         if at_risk:
@@ -75,6 +76,7 @@ class ServingState:
         scores: Scores,
         request_id: str,
         client: str,
+        source: str,
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         now = utcnow()
         threshold = served.threshold
@@ -113,7 +115,7 @@ class ServingState:
                     "threshold": threshold,
                     "features": {name: row[name] for name in FEATURE_NAMES},
                     "client": client,
-                    "source": "api",
+                    "source": source,
                     "created_at": now,
                 }
             )

@@ -167,6 +167,7 @@ def test_every_protected_route_refuses_missing_wrong_and_over_limit_keys(
         ("GET", "/v1/monitoring/reports/1"): "viewer",
         ("GET", "/v1/monitoring/reports/1/html"): "viewer",
         ("POST", "/v1/admin/reload"): "admin",
+        ("GET", "/v1/auth/me"): "viewer",
     }
     paths = app.openapi()["paths"]
     protected = {(m.upper(), p) for p, ops in paths.items() for m in ops if p.startswith("/v1")}
@@ -323,3 +324,37 @@ def test_cors_is_closed_unless_origins_are_configured(
             "/v1/predictions", headers={**preflight, "Origin": "https://evil.example.com"}
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_what_if_scores_are_logged_but_not_part_of_the_workforce(
+    client: TestClient, keys: dict[str, str], dev_frame: pd.DataFrame, serving_env: str
+) -> None:
+    headers = auth(keys["predictor"])
+    real = support.employee(dev_frame.iloc[0])
+    anonymous = {
+        k: v for k, v in support.employee(dev_frame.iloc[1]).items() if k != "EmployeeNumber"
+    }
+    what_if = {**support.employee(dev_frame.iloc[2]), "OverTime": "No"}
+    assert client.post("/v1/predictions", json=real, headers=headers).status_code == 200
+    assert client.post("/v1/predictions", json=anonymous, headers=headers).status_code == 200
+    purpose = headers | {"X-Prediction-Purpose": "what-if"}
+    assert client.post("/v1/predictions", json=what_if, headers=purpose).status_code == 200
+    bad = client.post(
+        "/v1/predictions", json=real, headers=headers | {"X-Prediction-Purpose": "payroll"}
+    )
+    assert bad.status_code == 422 and "what-if" in bad.text
+    assert wait_for_rows(serving_env, 3) == 3  # every answered prediction is logged
+    with session_scope(serving_env) as session:
+        sources = sorted(session.scalars(select(PredictionLog.source)))
+    assert sources == ["api", "api", "what-if"]
+    summary = client.get("/v1/workforce/summary", headers=auth(keys["viewer"])).json()
+    assert summary["employees"] == 1
+    assert sum(g["employees"] for g in summary["by_job_role"]) == 1
+    assert sum(p["predictions"] for p in summary["over_time"]) == 1
+
+
+@pytest.mark.parametrize("role", ["viewer", "predictor", "admin"])
+def test_auth_me_names_the_calling_key(client: TestClient, keys: dict[str, str], role: str) -> None:
+    body = client.get("/v1/auth/me", headers=auth(keys[role])).json()
+    assert body["role"] == role and body["name"] == f"test-{role}"
+    assert keys[role].startswith(f"atk_{body['key_id']}")
