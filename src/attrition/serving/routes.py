@@ -464,11 +464,14 @@ def _admin_routes(router: APIRouter) -> None:
         tags=["model"],
         responses=error_responses(*PROTECTED, 503),
     )
-    async def model_info(request: Request, who: Principal = viewer) -> schemas.ModelInfo:
-        """The model being served: name, version, run, metrics, threshold, features."""
-        served = _state(request).models.current
+    def model_info(request: Request, who: Principal = viewer) -> schemas.ModelInfo:
+        """The model being served: name, version, run, metrics, threshold (and why),
+        features, aliases, batch limit, fairness report, importance and curves."""
+        state = _state(request)
+        served = state.models.current
         if served is None:
             raise HTTPException(503, "no model loaded yet")
+        extras = state.extras.extras(served.version, served.run_id)
         return schemas.ModelInfo(
             name=served.name,
             version=served.version,
@@ -479,6 +482,12 @@ def _admin_routes(router: APIRouter) -> None:
             metrics=served.metrics,
             threshold=served.threshold,
             features=list(served.feature_names),
+            threshold_reason=extras.threshold_reason,
+            aliases=state.extras.aliases(),
+            max_batch_rows=state.settings.max_batch_rows,
+            fairness=extras.fairness,
+            importance=extras.importance,
+            curves=schemas.Curves.model_validate(extras.curves) if extras.curves else None,
         )
 
     @router.post(

@@ -127,6 +127,14 @@ class BatchPrediction(BaseModel):
     predictions: list[Prediction]
 
 
+class Curves(BaseModel):
+    """Evaluation curves of the served version (holdout)."""
+
+    roc: dict[str, list[float]] = Field(description="fpr and tpr")
+    pr: dict[str, list[float]] = Field(description="recall and precision")
+    calibration: dict[str, list[float]] = Field(description="predicted and observed, by bin")
+
+
 class ModelInfo(BaseModel):
     name: str
     version: str
@@ -137,6 +145,14 @@ class ModelInfo(BaseModel):
     metrics: dict[str, float]
     threshold: float
     features: list[str]
+    threshold_reason: str | None = Field(None, description="How the threshold was chosen")
+    aliases: dict[str, str] = Field(default_factory=dict, description="alias -> version")
+    max_batch_rows: int = Field(description="Most employees one batch request may hold")
+    fairness: dict[str, Any] | None = Field(None, description="The run's fairness report")
+    importance: dict[str, float] | None = Field(
+        None, description="Global importance: mean absolute SHAP contribution per feature"
+    )
+    curves: Curves | None = None
 
 
 class OutcomeIn(BaseModel):

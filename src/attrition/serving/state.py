@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from attrition.schema import FEATURE_NAMES, IDENTIFIER
 from attrition.serving.auth import KeyStore
 from attrition.serving.ids import IdSource
 from attrition.serving.metrics import Metrics, build_metrics
+from attrition.serving.model_extras import ExtrasCache
 from attrition.serving.model_service import ModelService, RegistryConfig, ServedModel
 from attrition.serving.prediction_log import PredictionLogWriter, insert_ignoring_duplicates
 from attrition.serving.ratelimit import RateLimiter, make_rate_limiter
@@ -47,6 +49,7 @@ class ServingState:
     limiter: RateLimiter
     writer: PredictionLogWriter
     metrics: Metrics
+    extras: ExtrasCache
     _db_checked: float = 0.0
     _db_ok: bool = False
     ids: IdSource = field(default_factory=IdSource)
@@ -154,13 +157,22 @@ def build_state(settings: Settings) -> ServingState:
         on_replayed=lambda n: metrics.spool_rows.dec(n),
     )
 
+    registry = RegistryConfig(
+        settings.mlflow_tracking_uri, settings.model_name, paths["cache"], secret
+    )
+    extras = ExtrasCache(registry)
+
     def on_change(old: ServedModel | None, new: ServedModel) -> None:
         if old is not None:
             metrics.model_info.labels(old.name, old.version, old.source).set(0)
         metrics.model_info.labels(new.name, new.version, new.source).set(1)
+        if new.source == "registry":  # read the new version's extras off the request path
+            threading.Thread(
+                target=extras.extras, args=(new.version, new.run_id), daemon=True
+            ).start()
 
     models = ModelService(
-        RegistryConfig(settings.mlflow_tracking_uri, settings.model_name, paths["cache"], secret),
+        registry,
         poll_seconds=settings.model_poll_seconds,
         reload_marker=paths["reload_marker"],
         on_change=on_change,
@@ -174,4 +186,5 @@ def build_state(settings: Settings) -> ServingState:
         limiter=make_rate_limiter(settings.rate_limit_per_minute, settings.redis_url),
         writer=writer,
         metrics=metrics,
+        extras=extras,
     )
