@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,45 @@ class ExtrasCache:
                     return dict(self._aliases)
                 self._aliases_at = time.monotonic()
             return dict(self._aliases)
+
+
+def version_history(config: RegistryConfig) -> list[dict[str, Any]]:
+    """Every registered version, newest first: aliases, creation time, run, holdout metrics
+    (``holdout_`` prefix dropped; the run's metrics when it logged no holdout ones) and the
+    promotion gate's verdict when training tagged it."""
+    client = _client(config)
+    name = config.model_name
+    by_version: dict[str, list[str]] = {}
+    for alias, version in read_aliases(config).items():
+        by_version.setdefault(version, []).append(alias)
+    found = client.search_model_versions(f"name = '{name}'")
+    history = []
+    for item in sorted(found, key=lambda v: int(v.version), reverse=True):
+        version = str(item.version)
+        tags = dict(item.tags or {})
+        gate = tags.get("gate_passed")
+        history.append(
+            {
+                "version": version,
+                "aliases": sorted(by_version.get(version, [])),
+                "created_at": datetime.fromtimestamp(item.creation_timestamp / 1000, UTC),
+                "run_id": item.run_id,
+                "metrics": _run_metrics(client, item.run_id),
+                "gate_passed": None if gate is None else gate == "true",
+            }
+        )
+    return history
+
+
+def _run_metrics(client: Any, run_id: str | None) -> dict[str, float]:
+    if not run_id:
+        return {}
+    try:
+        metrics = {k: float(v) for k, v in client.get_run(run_id).data.metrics.items()}
+    except Exception as error:  # a deleted run: the version is still listed
+        logger.info("run metrics unavailable: %s", type(error).__name__)
+        return {}
+    holdout = {
+        k.removeprefix("holdout_"): v for k, v in metrics.items() if k.startswith("holdout_")
+    }
+    return holdout or metrics

@@ -24,6 +24,7 @@ from attrition.serving.auth import Principal, Role
 from attrition.serving.logs import request_id_var
 from attrition.serving.metrics import exposition
 from attrition.serving.middleware import json_response
+from attrition.serving.model_extras import version_history
 from attrition.serving.security import (
     PROTECTED,
     SECURITY_REQUIREMENT,
@@ -447,6 +448,37 @@ def _audit(
         logger.error("audit event %s not recorded: %s", action, type(error).__name__)
 
 
+def _move(action: Callable[[], Any], user_error_status: int) -> Any:
+    """Run a registry alias move; a user error (unknown version, nothing to roll back)
+    becomes ``user_error_status`` with its message, anything else a 503."""
+    try:
+        return action()
+    except AttritionError as error:
+        raise HTTPException(user_error_status, str(error)) from None
+    except Exception as error:
+        logger.warning("alias move failed: %s", type(error).__name__)
+        raise HTTPException(503, "model registry unavailable, try again shortly") from None
+
+
+def _after_move(state: ServingState, who: Principal, move: Any) -> schemas.AliasMoveResult:
+    """Reload the moved champion in every worker; a failed reload keeps the old model."""
+    try:
+        _, served = state.models.reload(broadcast=True)
+        serving: str | None = served.version
+    except Exception as error:
+        serving = state.models.current.version if state.models.current else None
+        _audit(state, who, "model.reload_failed", serving, {"error": type(error).__name__})
+    state.extras.aliases(fresh=True)
+    return schemas.AliasMoveResult(
+        alias=move.alias,
+        version=move.version,
+        previous=move.previous,
+        kind=move.kind,
+        actor=move.actor,
+        serving_version=serving,
+    )
+
+
 def _admin_routes(router: APIRouter) -> None:
     @router.get(
         "/v1/auth/me",
@@ -489,6 +521,52 @@ def _admin_routes(router: APIRouter) -> None:
             importance=extras.importance,
             curves=schemas.Curves.model_validate(extras.curves) if extras.curves else None,
         )
+
+    @router.get(
+        "/v1/models",
+        response_model=schemas.ModelVersions,
+        tags=["model"],
+        responses=error_responses(*PROTECTED, 503),
+    )
+    def versions(request: Request, who: Principal = viewer) -> schemas.ModelVersions:
+        """Every registered version, newest first: aliases, creation time, run, holdout
+        metrics and the promotion gate's verdict."""
+        state = _state(request)
+        try:
+            history = version_history(state.models.config)
+        except Exception as error:
+            logger.warning("version history unavailable: %s", type(error).__name__)
+            raise HTTPException(503, "model registry unavailable, try again shortly") from None
+        return schemas.ModelVersions.model_validate({"versions": history})
+
+    @router.post(
+        "/v1/admin/promote",
+        response_model=schemas.AliasMoveResult,
+        tags=["admin"],
+        responses=error_responses(*PROTECTED, 404, 503),
+    )
+    def promote(
+        request: Request, body: schemas.PromoteIn, who: Principal = admin
+    ) -> schemas.AliasMoveResult:
+        """Make a version the champion (audited with the key id); the API reloads it."""
+        from attrition import registry
+
+        move = _move(lambda: registry.promote(body.version, actor=f"key:{who.key_id}"), 404)
+        return _after_move(_state(request), who, move)
+
+    @router.post(
+        "/v1/admin/rollback",
+        response_model=schemas.AliasMoveResult,
+        tags=["admin"],
+        responses=error_responses(*PROTECTED, 409, 503),
+    )
+    def rollback(request: Request, who: Principal = admin) -> schemas.AliasMoveResult:
+        """Move the champion back to the previous one in the audit trail (audited); the API
+        reloads it. 409 when there is nothing to roll back to."""
+        from attrition import registry
+
+        move = _move(lambda: registry.rollback(actor=f"key:{who.key_id}"), 409)
+        return _after_move(_state(request), who, move)
 
     @router.post(
         "/v1/admin/reload",

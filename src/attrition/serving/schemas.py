@@ -280,3 +280,32 @@ class Me(BaseModel):
     key_id: str
     name: str
     role: str
+
+
+class ModelVersionInfo(BaseModel):
+    version: str
+    aliases: list[str]
+    created_at: datetime
+    run_id: str | None
+    metrics: dict[str, float] = Field(description="Holdout metrics (roc_auc, pr_auc, ece, ...)")
+    gate_passed: bool | None = Field(description="The promotion gate's verdict, if recorded")
+
+
+class ModelVersions(BaseModel):
+    versions: list[ModelVersionInfo]
+
+
+class PromoteIn(BaseModel):
+    model_config = _STRICT
+    version: str = Field(min_length=1, max_length=32, pattern=r"^[0-9]+$")
+
+
+class AliasMoveResult(BaseModel):
+    """An alias move and what the API serves afterwards."""
+
+    alias: str
+    version: str
+    previous: str | None
+    kind: str
+    actor: str
+    serving_version: str | None = Field(description="The version this API serves after reload")

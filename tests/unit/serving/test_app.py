@@ -168,6 +168,9 @@ def test_every_protected_route_refuses_missing_wrong_and_over_limit_keys(
         ("GET", "/v1/monitoring/reports/1/html"): "viewer",
         ("POST", "/v1/admin/reload"): "admin",
         ("GET", "/v1/auth/me"): "viewer",
+        ("GET", "/v1/models"): "viewer",
+        ("POST", "/v1/admin/promote"): "admin",
+        ("POST", "/v1/admin/rollback"): "admin",
     }
     paths = app.openapi()["paths"]
     protected = {(m.upper(), p) for p, ops in paths.items() for m in ops if p.startswith("/v1")}
