@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from attrition.db.models import DriftReport, Outcome, PredictionLog
 from attrition.serving import schemas
-
-SUMMARY_ROW_CAP = 500_000
 
 
 def prediction_page(
@@ -122,61 +120,154 @@ def workforce_filters(since: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def workforce_summary(session: Session, since: datetime) -> schemas.WorkforceSummary:
-    """Latest prediction per employee since ``since``, grouped; plus a daily series."""
-    rows = session.execute(
-        select(
-            PredictionLog.employee_key,
-            PredictionLog.probability,
-            PredictionLog.at_risk,
-            PredictionLog.threshold,
-            PredictionLog.features,
-            PredictionLog.created_at,
+TENURE_BANDS = ((2, "<2 years"), (5, "2-5 years"), (10, "5-10 years"))
+TENURE_TOP = "10+ years"
+
+
+@dataclass(frozen=True)
+class WorkforceFilter:
+    since: datetime
+    department: str | None = None
+    job_role: str | None = None
+
+
+def _feature(name: str) -> Any:
+    return PredictionLog.features[name].as_string()
+
+
+def _latest(where: WorkforceFilter) -> Any:
+    """The latest workforce prediction per employee (rank 1), with the grouped fields."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=PredictionLog.employee_key,
+            order_by=(PredictionLog.created_at.desc(), PredictionLog.id.desc()),
         )
-        .where(*workforce_filters(since))
-        .order_by(PredictionLog.created_at, PredictionLog.id)
-        .limit(SUMMARY_ROW_CAP)
-    ).all()
-    latest: dict[Any, Any] = {}
-    daily: dict[date, list[tuple[float, bool]]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        latest[row.employee_key if row.employee_key is not None else ("anon", index)] = row
-        daily[row.created_at.date()].append((row.probability, row.at_risk))
-    people = list(latest.values())
+        .label("rank")
+    )
+    years = PredictionLog.features["YearsAtCompany"].as_integer()
+    probability, threshold = PredictionLog.probability, PredictionLog.threshold
+    tenure = case(*[(years < bound, label) for bound, label in TENURE_BANDS], else_=TENURE_TOP)
+    band = case(
+        (probability >= threshold, "high"),
+        (probability >= threshold / 2, "medium"),
+        else_="low",
+    )
+    inner = select(
+        PredictionLog.probability.label("probability"),
+        case((PredictionLog.at_risk.is_(True), 1), else_=0).label("risk"),
+        _feature("Department").label("department"),
+        _feature("JobRole").label("job_role"),
+        PredictionLog.features["JobLevel"].as_integer().label("job_level"),
+        tenure.label("tenure_band"),
+        _feature("OverTime").label("overtime"),
+        band.label("band"),
+        rank,
+    ).where(*workforce_filters(where.since))
+    return inner.subquery("latest")
+
+
+def _people(latest: Any, where: WorkforceFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [latest.c.rank == 1]
+    if where.department is not None:
+        conditions.append(latest.c.department == where.department)
+    if where.job_role is not None:
+        conditions.append(latest.c.job_role == where.job_role)
+    return conditions
+
+
+GROUPS = ("department", "job_role", "job_level", "tenure_band", "overtime", "band")
+
+
+def workforce_summary(session: Session, where: WorkforceFilter) -> schemas.WorkforceSummary:
+    """Latest prediction per employee since ``where.since`` (what-if scores and rows without
+    an employee number left out), optionally one department and job role: headline numbers
+    and one aggregate query per grouping; plus a daily series of every such prediction."""
+    latest = _latest(where)
+    people = _people(latest, where)
+    headline: tuple[Any, ...] = tuple(
+        session.execute(
+            select(func.count(), func.sum(latest.c.risk), func.sum(latest.c.probability)).where(
+                *people
+            )
+        ).one()
+    )
+    count, at_risk, expected = headline
+    groups = {name: _grouped(session, latest, people, name) for name in GROUPS}
     return schemas.WorkforceSummary(
-        since=since,
-        employees=len(people),
-        at_risk=sum(1 for p in people if p.at_risk),
-        by_department=_groups(people, lambda p: str(p.features.get("Department", "unknown"))),
-        by_job_role=_groups(people, lambda p: str(p.features.get("JobRole", "unknown"))),
-        by_band=_groups(people, lambda p: risk_band(p.probability, p.threshold)),
-        over_time=[_period(day, values) for day, values in sorted(daily.items())],
+        since=where.since,
+        employees=int(count or 0),
+        at_risk=int(at_risk or 0),
+        expected_leavers=float(expected or 0.0),
+        by_department=groups["department"],
+        by_job_role=groups["job_role"],
+        by_job_level=groups["job_level"],
+        by_tenure_band=groups["tenure_band"],
+        by_overtime=groups["overtime"],
+        by_band=groups["band"],
+        over_time=_daily(session, where),
     )
 
 
-def _groups(people: list[Any], key: Any) -> list[schemas.RiskGroup]:
-    grouped: dict[str, list[Any]] = defaultdict(list)
-    for person in people:
-        grouped[key(person)].append(person)
-    return [
-        schemas.RiskGroup(
-            group=name,
-            employees=len(members),
-            at_risk=sum(1 for m in members if m.at_risk),
-            at_risk_share=sum(1 for m in members if m.at_risk) / len(members),
-            mean_probability=sum(m.probability for m in members) / len(members),
+def _grouped(
+    session: Session, latest: Any, people: list[ColumnElement[bool]], name: str
+) -> list[schemas.RiskGroup]:
+    column = latest.c[name]
+    rows: list[tuple[Any, ...]] = [
+        tuple(row)
+        for row in session.execute(
+            select(column, func.count(), func.sum(latest.c.risk), func.avg(latest.c.probability))
+            .where(*people)
+            .group_by(column)
         )
-        for name, members in sorted(grouped.items())
     ]
+    groups = [
+        schemas.RiskGroup(
+            group="unknown" if key is None else str(key),
+            employees=int(n),
+            at_risk=int(risk or 0),
+            at_risk_share=int(risk or 0) / int(n),
+            mean_probability=float(mean),
+        )
+        for key, n, risk, mean in rows
+    ]
+    return sorted(groups, key=lambda g: g.group)
 
 
-def _period(day: date, values: list[tuple[float, bool]]) -> schemas.RiskPeriod:
-    return schemas.RiskPeriod(
-        period=day,
-        predictions=len(values),
-        at_risk_share=sum(1 for _, r in values if r) / len(values),
-        mean_probability=sum(p for p, _ in values) / len(values),
-    )
+def _daily(session: Session, where: WorkforceFilter) -> list[schemas.RiskPeriod]:
+    created = PredictionLog.created_at
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone("UTC", created))
+    else:  # stored as UTC text
+        day = func.date(created)
+    conditions = workforce_filters(where.since)
+    if where.department is not None:
+        conditions.append(_feature("Department") == where.department)
+    if where.job_role is not None:
+        conditions.append(_feature("JobRole") == where.job_role)
+    rows: list[tuple[Any, ...]] = [
+        tuple(row)
+        for row in session.execute(
+            select(
+                day.label("day"),
+                func.count(),
+                func.sum(case((PredictionLog.at_risk.is_(True), 1), else_=0)),
+                func.avg(PredictionLog.probability),
+            )
+            .where(*conditions)
+            .group_by(day)
+            .order_by(day)
+        )
+    ]
+    return [
+        schemas.RiskPeriod(
+            period=value if isinstance(value, date) else date.fromisoformat(str(value)),
+            predictions=int(n),
+            at_risk_share=int(risk or 0) / int(n),
+            mean_probability=float(mean),
+        )
+        for value, n, risk, mean in rows
+    ]
 
 
 def report_page(session: Session, *, limit: int, offset: int) -> schemas.ReportPage:

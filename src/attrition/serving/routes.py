@@ -18,7 +18,7 @@ from attrition.db.engine import session_scope
 from attrition.db.models import AuditEvent
 from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
-from attrition.schema import IDENTIFIER_RANGE
+from attrition.schema import FEATURES, IDENTIFIER_RANGE, CategoricalFeature, allowed_values
 from attrition.serving import queries, schemas
 from attrition.serving.auth import Principal, Role
 from attrition.serving.logs import request_id_var
@@ -291,19 +291,55 @@ def _data_routes(router: APIRouter) -> None:
         responses=error_responses(*PROTECTED, 503),
     )
     def workforce(
-        request: Request, days: int = Query(90, ge=1, le=3650), who: Principal = viewer
+        request: Request,
+        days: int = Query(90, ge=1, le=3650),
+        department: str | None = Query(
+            None, max_length=64, json_schema_extra={"enum": list(_categories("Department"))}
+        ),
+        job_role: str | None = Query(
+            None, max_length=64, json_schema_extra={"enum": list(_categories("JobRole"))}
+        ),
+        who: Principal = viewer,
     ) -> schemas.WorkforceSummary:
-        """Risk by department, job role and band (latest prediction per employee), and a
-        daily series, over the last ``days`` days."""
+        """Risk by department, job role, job level, tenure band, overtime and risk band
+        (latest prediction per employee; what-if scores and rows without an employee number
+        left out), expected leavers, and a daily series, over the last ``days`` days;
+        optionally for one department and/or job role."""
         state = _state(request)
-        since = datetime.now(UTC) - timedelta(days=days)
+        where = queries.WorkforceFilter(
+            since=datetime.now(UTC) - timedelta(days=days),
+            department=_category("department", "Department", department),
+            job_role=_category("job_role", "JobRole", job_role),
+        )
 
         def run() -> schemas.WorkforceSummary:
             with session_scope(state.settings.database_url) as session:
-                return queries.workforce_summary(session, since)
+                return queries.workforce_summary(session, where)
 
         result: schemas.WorkforceSummary = _db(run)
         return result
+
+
+def _categories(feature: str) -> tuple[str, ...]:
+    found = FEATURES[feature]
+    assert isinstance(found, CategoricalFeature)
+    return found.categories
+
+
+def _category(parameter: str, feature: str, value: str | None) -> str | None:
+    """``value`` if it is one of the feature's categories; else a 422 naming them."""
+    if value is None or value in _categories(feature):
+        return value
+    raise RequestValidationError(
+        [
+            {
+                "type": "enum",
+                "loc": ("query", parameter),
+                "msg": f"{parameter} must be {allowed_values(feature)}",
+                "input": value,
+            }
+        ]
+    )
 
 
 def _monitoring_routes(router: APIRouter) -> None:

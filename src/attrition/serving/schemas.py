@@ -211,10 +211,18 @@ class RiskPeriod(BaseModel):
 
 class WorkforceSummary(BaseModel):
     since: datetime
-    employees: int
+    employees: int = Field(description="Employees with a prediction in the window")
     at_risk: int
+    expected_leavers: float = Field(
+        description="Sum of the probabilities over the latest prediction per employee"
+    )
     by_department: list[RiskGroup]
     by_job_role: list[RiskGroup]
+    by_job_level: list[RiskGroup]
+    by_tenure_band: list[RiskGroup] = Field(
+        description="Years at the company: <2, 2-5, 5-10, 10+ years"
+    )
+    by_overtime: list[RiskGroup]
     by_band: list[RiskGroup]
     over_time: list[RiskPeriod]
 
