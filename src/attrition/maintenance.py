@@ -23,6 +23,7 @@ from mlflow.tracking import MlflowClient
 from sqlalchemy import Connection, Date, Table, delete, func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from attrition import registry
 from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import current_revision
 from attrition.db.models import AuditEvent, Base, PredictionLog
@@ -46,7 +47,7 @@ def prune(settings: Settings, now: datetime | None = None, actor: str = "cli") -
     now = now or utcnow()
     log_cutoff = now - timedelta(days=settings.prediction_retention_days)
     logs = prune_prediction_logs(settings.database_url, log_cutoff)
-    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    client = registry.configure_tracking(settings)
     run_cutoff = now - timedelta(days=settings.mlflow_retention_days)
     versions, runs = prune_mlflow(client, settings, run_cutoff)
     result = PruneResult(logs, versions, runs)

@@ -60,7 +60,7 @@ def _register_versions(tracking_uri: str, count: int) -> MlflowClient:
             mlflow.sklearn.log_model(
                 model, name="model", registered_model_name=MODEL, pip_requirements=[]
             )
-    return MlflowClient(tracking_uri=tracking_uri)
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
 def test_prune_deletes_only_logs_past_retention(database_url: str) -> None:

@@ -79,7 +79,7 @@ def _audit(url: str, action: str) -> list[AuditEvent]:
 def _metric_steps(uri: str, version: str, name: str) -> list[int]:
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     experiment = client.get_experiment_by_name(MONITORING_EXPERIMENT)
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
@@ -90,7 +90,9 @@ def _metric_steps(uri: str, version: str, name: str) -> list[int]:
 def test_no_champion_says_train_first(sqlite_url: str, champion: dict[str, Any]) -> None:
     from mlflow import MlflowClient
 
-    MlflowClient(tracking_uri=champion["uri"]).delete_registered_model_alias(MODEL, "champion")
+    # registry_uri too: MLflow otherwise takes the process-wide one a previous test set.
+    client = MlflowClient(tracking_uri=champion["uri"], registry_uri=champion["uri"])
+    client.delete_registered_model_alias(MODEL, "champion")
     with pytest.raises(AttritionError, match="no champion model yet: train first"):
         run_monitoring()
 
