@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from attrition.dashboard.models import (
     BatchPrediction,
+    Me,
     ModelInfo,
     ModelVersions,
     Prediction,
@@ -263,9 +264,17 @@ class ApiClient:
             model_version=model_version,
         )
 
-    def workforce(self, days: int) -> WorkforceSummary:
-        response = self._request("GET", "/v1/workforce/summary", params={"days": days})
+    def workforce(
+        self, days: int, *, department: str | None = None, job_role: str | None = None
+    ) -> WorkforceSummary:
+        params: dict[str, Any] = {"days": days}
+        params |= {k: v for k, v in (("department", department), ("job_role", job_role)) if v}
+        response = self._request("GET", "/v1/workforce/summary", params=params)
         return WorkforceSummary.from_api(response.json())
+
+    def me(self) -> Me:
+        """The key's id, name and role."""
+        return self._get("/v1/auth/me", Me)
 
     def reports(self, *, limit: int = 20, offset: int = 0) -> ReportPage:
         return self._get("/v1/monitoring/reports", ReportPage, limit=limit, offset=offset)

@@ -86,11 +86,29 @@ def confusion_figure(counts: Mapping[str, int], threshold: float) -> go.Figure:
     return compact(figure, f"Confusion matrix at threshold {threshold:.2f} (holdout)", 300)
 
 
+FAIRNESS_SECTIONS = ("out_of_sample", "holdout")
+
+
+def fairness_section(report: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
+    """The per-attribute part of the run's fairness report: the section its ``basis``
+    names (else the first present), or the report itself when it has no sections."""
+    basis = report.get("basis")
+    names = [basis, *FAIRNESS_SECTIONS] if isinstance(basis, str) else list(FAIRNESS_SECTIONS)
+    for name in names:
+        section = report.get(name)
+        if isinstance(section, Mapping):
+            return name, section
+    return None, report
+
+
 def fairness_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """One row per attribute and group, with the attribute's parity ratio and whether it
     meets the four-fifths rule (selection-rate ratio of at least 0.8)."""
     rows = []
-    for attribute, entry in report.items():
+    _, attributes = fairness_section(report)
+    for attribute, entry in attributes.items():
+        if not isinstance(entry, Mapping):
+            continue
         ratio = entry.get("parity_ratio")
         ok = entry.get("four_fifths_ok", ratio is not None and ratio >= FOUR_FIFTHS)
         for group, values in (entry.get("by_group") or {}).items():

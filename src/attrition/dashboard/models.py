@@ -59,10 +59,23 @@ class ModelInfo(_ApiModel):
     features: list[str] = Field(default_factory=list)
     # Sent by newer API versions only; the Model page says so when they are missing.
     threshold_reason: str | None = None
-    aliases: list[str] | None = None
+    aliases: dict[str, str] | None = None  # alias -> version
+    max_batch_rows: int | None = None
     fairness: dict[str, Any] | None = None
     importance: dict[str, float] | None = None
     curves: dict[str, dict[str, list[float]]] | None = None
+
+
+class Me(_ApiModel):
+    """The signed-in key: id, name and role (``GET /v1/auth/me``)."""
+
+    key_id: str
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 class ModelVersion(_ApiModel):

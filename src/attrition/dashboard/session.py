@@ -21,6 +21,7 @@ from attrition.dashboard.client import (
     RateLimitedError,
 )
 from attrition.dashboard.models import (
+    Me,
     ModelInfo,
     ModelVersions,
     Ready,
@@ -117,8 +118,15 @@ def _versions(api_url: str, api_key: str) -> ModelVersions:
 
 
 @st.cache_data(ttl=30, show_spinner="Loading the workforce summary...")
-def _workforce(api_url: str, api_key: str, days: int) -> WorkforceSummary:
-    return _client(api_url, api_key).workforce(days)
+def _workforce(
+    api_url: str, api_key: str, days: int, department: str | None, job_role: str | None
+) -> WorkforceSummary:
+    return _client(api_url, api_key).workforce(days, department=department, job_role=job_role)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _me(api_url: str, api_key: str) -> Me:
+    return _client(api_url, api_key).me()
 
 
 @st.cache_data(ttl=30, show_spinner="Loading drift reports...")
@@ -148,8 +156,24 @@ def versions() -> ModelVersions:
     return _versions(*_args())
 
 
-def workforce(days: int) -> WorkforceSummary:
-    return _workforce(*_args(), days)
+def workforce(
+    days: int, *, department: str | None = None, job_role: str | None = None
+) -> WorkforceSummary:
+    return _workforce(*_args(), days, department, job_role)
+
+
+def me() -> Me | None:
+    """The signed-in key's role; None if the API cannot say (older API or unreachable)."""
+    try:
+        return _me(*_args())
+    except ApiError:
+        return None
+
+
+def is_admin() -> bool:
+    """Whether to show admin actions (the API enforces the role either way)."""
+    found = me()
+    return found is not None and found.is_admin
 
 
 def reports(limit: int = 50) -> ReportPage:

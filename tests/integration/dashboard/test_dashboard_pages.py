@@ -183,16 +183,11 @@ def test_workforce_numbers_equal_the_api_aggregate(full_stack: Any, make_app: An
     api = _settled_summary(full_stack)
     app = _page(make_app(full_stack.api_url, full_stack.keys["viewer"]), "workforce")
     assert _counts(_get(full_stack, "/v1/workforce/summary", days=90)) == _counts(api)
-    expected_leavers = sum(g["mean_probability"] * g["employees"] for g in api["by_department"])
-    assert _metrics(app) == {
-        "Headcount scored": f"{api['employees']:,}",
-        "At risk": f"{api['at_risk']:,}",
-        "Share at risk": f"{api['at_risk'] / api['employees']:.1%}",
-        "Expected leavers": f"{expected_leavers:,.1f}",
-    }
+    assert _metrics(app) == _headline(api)
     present = [name for name in GROUPINGS if f"by_{name}" in api]
+    assert present == list(GROUPINGS)  # department, role, level, tenure, overtime, band
     tables = _frames(app, "group", "expected_leavers")
-    assert len(tables) == len(present) >= 3
+    assert len(tables) == len(present)
     for name, shown in zip(present, tables, strict=True):
         table = shown.set_index("group")
         for group in api[f"by_{name}"]:
@@ -201,7 +196,22 @@ def test_workforce_numbers_equal_the_api_aggregate(full_stack: Any, make_app: An
             assert row["at_risk_share"] == pytest.approx(group["at_risk_share"], abs=1e-12)
             assert row["mean_probability"] == pytest.approx(group["mean_probability"], abs=1e-12)
         assert len(table) == len(api[f"by_{name}"])
-    assert len(app.get("plotly_chart")) >= 4  # three groupings and the trend
+    assert len(app.get("plotly_chart")) >= 4  # the groupings and the trend
+
+    department = api["by_department"][0]["group"]
+    app.selectbox(key="wf-dept").set_value(department)
+    filtered = _get(full_stack, "/v1/workforce/summary", days=90, department=department)
+    assert filtered["employees"] == api["by_department"][0]["employees"]
+    assert _metrics(_ok(app.run())) == _headline(filtered)
+
+
+def _headline(summary: dict[str, Any]) -> dict[str, str]:
+    return {
+        "Headcount scored": f"{summary['employees']:,}",
+        "At risk": f"{summary['at_risk']:,}",
+        "Share at risk": f"{summary['at_risk'] / summary['employees']:.1%}",
+        "Expected leavers": f"{summary['expected_leavers']:,.1f}",
+    }
 
 
 def test_model_page_equals_the_api(full_stack: Any, make_app: Any) -> None:
@@ -219,8 +229,35 @@ def test_model_page_equals_the_api(full_stack: Any, make_app: Any) -> None:
         trace for spec in _chart_specs(app) for trace in spec["data"] if trace["type"] == "heatmap"
     ]
     assert heatmaps[0]["z"] == [counts[:2], counts[2:]]
-    if "fairness" not in info:
-        assert "not available from this API version" in _texts(app.info)
+    # curves, fairness and importance are the API's (from the champion's training run)
+    lines = {
+        spec["layout"]["title"]["text"]: spec["data"][0]
+        for spec in _chart_specs(app)
+        if spec["data"][0]["type"] == "scatter"
+    }
+    roc = next(trace for title, trace in lines.items() if title.startswith("ROC"))
+    assert roc["x"] == pytest.approx(info["curves"]["roc"]["fpr"])
+    assert roc["y"] == pytest.approx(info["curves"]["roc"]["tpr"])
+    calibration = next(trace for title, trace in lines.items() if title.startswith("Calib"))
+    assert calibration["y"] == pytest.approx(info["curves"]["calibration"]["observed"])
+    (fairness,) = _frames(app, "attribute", "four_fifths")
+    section = info["fairness"]["out_of_sample"]  # the gate's basis, shown first
+    for attribute, entry in section.items():
+        rows = fairness[fairness["attribute"] == attribute]
+        assert set(rows["group"]) == set(entry["by_group"])
+        flag = "meets 4/5 rule" if entry["four_fifths_ok"] else "below 4/5 rule"
+        assert set(rows["four_fifths"]) == {flag}
+    bars = [trace for spec in _chart_specs(app) for trace in spec["data"] if trace["type"] == "bar"]
+    top = max(info["importance"].items(), key=lambda kv: abs(kv[1]))
+    assert bars[-1]["y"][-1] == top[0] and bars[-1]["x"][-1] == pytest.approx(top[1])
+    (versions,) = _frames(app, "version", "aliases")
+    listing = _get(full_stack, "/v1/models")["versions"]
+    assert list(versions["version"]) == [v["version"] for v in listing]
+    assert list(versions["aliases"]) == [", ".join(v["aliases"]) for v in listing]
+    # a viewer sees no admin buttons; an admin does
+    assert not [b for b in app.button if b.key in ("model-promote", "model-rollback")]
+    admin = _page(make_app(full_stack.api_url, full_stack.keys["admin"]), "model")
+    assert {"model-promote", "model-rollback", "model-reload"} <= {b.key for b in admin.button}
 
 
 def test_monitoring_page_lists_reports_drifted_first(full_stack: Any, make_app: Any) -> None:

@@ -106,3 +106,21 @@ def test_workforce_groupings_are_parsed_by_name() -> None:
     summary = _client(200, body).workforce(30)
     assert set(summary.groupings) == {"department", "tenure_band"}
     assert summary.groupings["department"][0].group == "Sales"
+
+
+def test_workforce_filters_and_me_reach_the_api() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/v1/auth/me":
+            return httpx.Response(200, json={"key_id": "abc", "name": "n", "role": "admin"})
+        return httpx.Response(
+            200, json={"since": "2026-01-01T00:00:00Z", "employees": 0, "at_risk": 0}
+        )
+
+    client = ApiClient("http://api.test", "k", transport=httpx.MockTransport(handler))
+    client.workforce(30, department="Sales", job_role=None)
+    assert dict(seen[-1].url.params) == {"days": "30", "department": "Sales"}
+    me = client.me()
+    assert me.is_admin and me.key_id == "abc"

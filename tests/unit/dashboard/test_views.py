@@ -12,6 +12,7 @@ from attrition.dashboard.model_view import (
     confusion_counts,
     confusion_figure,
     curve_figure,
+    fairness_section,
     fairness_table,
     importance_figure,
     metric_table,
@@ -217,3 +218,22 @@ def test_reports_alerts_and_performance() -> None:
     assert windows.to_dict("records") == [
         {"when": "2026-01-01", "outcomes": 120, "status": None, "roc_auc": 0.72}
     ]
+
+
+def test_fairness_table_reads_the_training_reports_sections() -> None:
+    entry = {
+        "by_group": {"Female": {"selection_rate": 0.2}, "Male": {"selection_rate": 0.3}},
+        "parity_ratio": 0.667,
+        "four_fifths_ok": False,
+    }
+    ok = {**entry, "parity_ratio": 0.9, "four_fifths_ok": True}
+    report = {
+        "basis": "out_of_sample: every labelled employee ...",
+        "out_of_sample": {"Gender": entry},
+        "holdout": {"Gender": ok},
+    }
+    assert fairness_section(report)[0] == "out_of_sample"
+    table = fairness_table(report)
+    assert list(table["group"]) == ["Female", "Male"]
+    assert set(table["four_fifths"]) == {"below 4/5 rule"}
+    assert set(fairness_table({"holdout": {"Gender": ok}})["four_fifths"]) == {"meets 4/5 rule"}

@@ -11,6 +11,7 @@ from attrition.dashboard.model_view import (
     confusion_counts,
     confusion_figure,
     curve_figure,
+    fairness_section,
     fairness_table,
     importance_figure,
     metric_table,
@@ -37,6 +38,11 @@ def show_summary(info: ModelInfo) -> None:
     )
     if info.threshold_reason:
         st.caption(f"Threshold: {info.threshold_reason}")
+    if info.aliases:
+        names = ", ".join(
+            f"{alias} → v{version}" for alias, version in sorted(info.aliases.items())
+        )
+        st.caption(f"Aliases: {names}.")
 
 
 def show_metrics(info: ModelInfo) -> None:
@@ -86,6 +92,13 @@ def show_extras(info: ModelInfo) -> None:
         missing.append("ROC, precision-recall and calibration curves")
     st.subheader("Fairness")
     if info.fairness:
+        section, _ = fairness_section(info.fairness)
+        if section:
+            basis = info.fairness.get("basis")
+            st.caption(
+                f"Fairness of the {section.replace('_', '-')} decisions"
+                + (f" ({basis})." if isinstance(basis, str) else ".")
+            )
         st.dataframe(
             fairness_table(info.fairness),
             hide_index=True,
@@ -131,7 +144,8 @@ def show_versions(info: ModelInfo) -> None:
         width="stretch",
         key="model-versions",
     )
-    admin_actions([v.version for v in listing.versions if v.version != info.version])
+    if session.is_admin():
+        admin_actions([v.version for v in listing.versions if v.version != info.version])
 
 
 def admin_actions(candidates: list[str]) -> None:
@@ -152,7 +166,13 @@ def run_action(action: object) -> None:
         session.show_error(error)
         return
     session.refresh()
-    st.success(f"Done: {result}")
+    if isinstance(result, dict) and "version" in result:
+        st.success(
+            f"Champion is now v{result['version']} (was v{result.get('previous')}); "
+            f"the API serves v{result.get('serving_version')}."
+        )
+    else:
+        st.success(f"Done: {result}")
 
 
 def reload_action() -> None:
@@ -179,7 +199,8 @@ def render() -> None:
     show_metrics(info)
     show_extras(info)
     show_versions(info)
-    reload_action()
+    if session.is_admin():
+        reload_action()
 
 
 if __name__ == "__main__":

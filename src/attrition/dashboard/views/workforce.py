@@ -17,8 +17,20 @@ from attrition.dashboard.workforce import (
     trend_figure,
     trend_table,
 )
+from attrition.schema import FEATURES, CategoricalFeature
 
 WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last year": 365}
+EVERYONE = "All"
+
+
+def categories(feature: str) -> list[str]:
+    found = FEATURES[feature]
+    assert isinstance(found, CategoricalFeature)
+    return [EVERYONE, *found.categories]
+
+
+def chosen(value: str) -> str | None:
+    return None if value == EVERYONE else value
 
 
 def show_headline(summary: WorkforceSummary) -> None:
@@ -31,7 +43,7 @@ def show_headline(summary: WorkforceSummary) -> None:
     columns[3].metric(
         "Expected leavers",
         "n/a" if expected is None else f"{expected:,.1f}",
-        help="Sum of the attrition probabilities.",
+        help="Sum of the attrition probabilities over the latest prediction per employee.",
     )
 
 
@@ -79,15 +91,17 @@ def show_groupings(summary: WorkforceSummary, min_employees: int) -> None:
 
 def render() -> None:
     st.title("Workforce overview")
-    left, right = st.columns(2)
-    with left:
-        window = st.selectbox("Window", list(WINDOWS), index=2, key="wf-window")
-    with right:
-        min_employees = st.number_input(
-            "Hide groups smaller than", min_value=1, value=1, step=1, key="wf-min"
-        )
+    columns = st.columns(4)
+    window = columns[0].selectbox("Window", list(WINDOWS), index=2, key="wf-window")
+    department = columns[1].selectbox("Department", categories("Department"), key="wf-dept")
+    job_role = columns[2].selectbox("Job role", categories("JobRole"), key="wf-role")
+    min_employees = columns[3].number_input(
+        "Hide groups smaller than", min_value=1, value=1, step=1, key="wf-min"
+    )
     try:
-        summary = session.workforce(WINDOWS[window])
+        summary = session.workforce(
+            WINDOWS[window], department=chosen(department), job_role=chosen(job_role)
+        )
     except ApiError as error:
         session.show_error(error)
         return
