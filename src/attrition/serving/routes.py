@@ -345,21 +345,30 @@ def _category(parameter: str, feature: str, value: str | None) -> str | None:
 def _monitoring_routes(router: APIRouter) -> None:
     @router.post(
         "/v1/monitoring/run",
-        response_model=schemas.ReportSummary,
+        response_model=schemas.MonitoringRunResult,
         tags=["monitoring"],
         responses=error_responses(*PROTECTED, 400, 409, 503),
     )
     def run_monitoring(
         request: Request, body: schemas.MonitoringRunIn | None = None, who: Principal = admin
-    ) -> schemas.ReportSummary:
-        """Run a drift and performance check now (admin)."""
+    ) -> schemas.MonitoringRunResult:
+        """Run a drift and performance check now (admin). With ``retrain`` and a confirmed
+        problem, a retrain starts in the background (one at a time per process;
+        ``retrain: "started"``); its outcome is recorded as audit events and reports."""
         state = _state(request)
         runner = _monitoring_runner()
         if runner is None:
             raise HTTPException(503, "monitoring not available in this installation yet")
         retrain = body.retrain if body else False
-        report_id = _report_id(_run_monitoring(runner, retrain))
-        _audit(state, who, "monitoring.run", str(report_id), {"retrain": retrain})
+        result = _run_monitoring(runner, False)
+        report_id = _report_id(result)
+        status = "not_requested"
+        if retrain:
+            status = "not_needed"
+            if _retrain_due(result):
+                started = state.retrains.start(lambda: _retrain(state, runner, who, report_id))
+                status = "started" if started else "already_running"
+        _audit(state, who, "monitoring.run", str(report_id), {"retrain": status})
 
         def read() -> schemas.ReportSummary | None:
             with session_scope(state.settings.database_url) as session:
@@ -368,7 +377,9 @@ def _monitoring_routes(router: APIRouter) -> None:
         report = _db(read)
         if report is None:
             raise HTTPException(503, "monitoring ran but its report is not readable yet")
-        return schemas.ReportSummary.model_validate(report.model_dump())
+        return schemas.MonitoringRunResult.model_validate(
+            {**report.model_dump(), "retrain": status}
+        )
 
     @router.get(
         "/v1/monitoring/reports",
@@ -461,6 +472,45 @@ def _run_monitoring(runner: Callable[..., Any], retrain: bool) -> Any:
         raise HTTPException(
             503, f"monitoring failed ({type(error).__name__}); details are in the server log"
         ) from None
+
+
+def _retrain_due(result: Any) -> bool:
+    """Whether the check confirmed a problem that retraining may fix (the retrain run then
+    applies the monitoring config's triggers and cooldown)."""
+    if not isinstance(result, dict):
+        return False
+    return bool(
+        result.get("drift_detected")
+        or result.get("prediction_drift")
+        or result.get("performance_decay")
+    )
+
+
+def _retrain(
+    state: ServingState, runner: Callable[..., Any], who: Principal, checked_report: int
+) -> None:
+    """The background retrain: a fresh check with retraining, audited; reload if promoted."""
+    _audit(state, who, "monitoring.retrain_started", str(checked_report), {})
+    try:
+        result = runner(retrain=True)
+    except Exception as error:
+        logger.warning("background retrain failed: %s", type(error).__name__)
+        _audit(state, who, "monitoring.retrain_failed", str(checked_report),
+               {"error": type(error).__name__})  # fmt: skip
+        return
+    outcome = result.get("retrain", {}) if isinstance(result, dict) else {}
+    details = {
+        "report_id": _report_id(result),
+        "status": outcome.get("status"),
+        "new_version": outcome.get("new_version"),
+        "promoted": bool(outcome.get("promoted")),
+    }
+    _audit(state, who, "monitoring.retrain_finished", str(checked_report), details)
+    if details["promoted"]:
+        try:
+            state.models.reload(broadcast=True)
+        except Exception as error:
+            logger.warning("reload after retrain failed: %s", type(error).__name__)
 
 
 def _report_id(result: Any) -> int:

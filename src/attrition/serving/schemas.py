@@ -250,6 +250,15 @@ class ReportSummary(BaseModel):
     created_at: datetime
 
 
+class MonitoringRunResult(ReportSummary):
+    """The check's report, and what happened about retraining."""
+
+    retrain: Literal["not_requested", "not_needed", "started", "already_running"] = Field(
+        description="started: a retrain runs in the background; its outcome is recorded as "
+        "audit events and in the next drift report"
+    )
+
+
 class ReportDetail(ReportSummary):
     summary: dict[str, Any]
     window_start: datetime | None

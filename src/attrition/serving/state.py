@@ -17,6 +17,7 @@ from attrition.db.types import utcnow
 from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
 from attrition.serving.auth import KeyStore
+from attrition.serving.background import BackgroundJob
 from attrition.serving.ids import IdSource
 from attrition.serving.metrics import Metrics, build_metrics
 from attrition.serving.model_extras import ExtrasCache
@@ -53,6 +54,7 @@ class ServingState:
     _db_checked: float = 0.0
     _db_ok: bool = False
     ids: IdSource = field(default_factory=IdSource)
+    retrains: BackgroundJob = field(default_factory=lambda: BackgroundJob("monitoring-retrain"))
 
     def score_rows(
         self, rows: list[dict[str, Any]], request_id: str, client: str, source: str = "api"
