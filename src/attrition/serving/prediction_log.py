@@ -206,9 +206,10 @@ class PredictionLogWriter:
             if replayed:
                 logger.info("prediction log: replayed %d journal rows", replayed)
         finally:
+            # rows another (killed) process journaled were never counted as spooled here
+            self._on_replayed(max(0, min(replayed, self.spooled - self.replayed)))
             self.replayed += replayed
             self.written += replayed
-            self._on_replayed(replayed)
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -90,7 +90,7 @@ def _health_routes(router: APIRouter) -> None:
             model_version=served.version if served else None,
             model_source=served.source if served else None,
             database=await state.database_ok(),
-            spool_rows=state.writer.spooled - state.writer.replayed,
+            spool_rows=max(0, state.writer.spooled - state.writer.replayed),
         )
         return json_response(body.model_dump(), status_code=200 if served else 503)
 

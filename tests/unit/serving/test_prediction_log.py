@@ -142,3 +142,34 @@ def test_a_segment_held_by_a_live_writer_is_not_claimed(tmp_path: Path) -> None:
     assert other.replay(seen.extend) == 1
     assert not any(p.exists() for p in writer_spool.segments())
     assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_rows_are_journaled_before_submit_returns_and_dropped_once_committed(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    upgrade(sqlite_url)
+    journal = tmp_path / "spool"
+    writer = PredictionLogWriter(FlakySink(sqlite_url), journal, flush_seconds=0.02)
+    writer.submit([row(n) for n in range(7)])  # thread not started: nothing flushed yet
+    assert spooled_rows(journal) == 7  # a crash now would lose nothing
+    writer.start()
+    wait(lambda: len(stored(sqlite_url)) == 7)
+    wait(lambda: spooled_rows(journal) == 0)  # committed segments are deleted
+    writer.close()
+    assert writer.spooled == 0 and list(journal.iterdir()) == []
+
+
+def test_a_dead_writers_journal_is_replayed_once(sqlite_url: str, tmp_path: Path) -> None:
+    upgrade(sqlite_url)
+    journal = tmp_path / "spool"
+    dead = Spool(journal)
+    rows = [row(n) for n in range(5)]
+    dead.append(rows, sync=False)
+    dead.close_active()  # what the kernel does for a killed process: the lock goes
+    insert_ignoring_duplicates(get_engine(sqlite_url))(rows[:2])  # flushed before the kill
+    writer = PredictionLogWriter(FlakySink(sqlite_url), journal, flush_seconds=0.02)
+    writer.start()
+    wait(lambda: len(stored(sqlite_url)) == 5)
+    writer.close()
+    assert sorted(stored(sqlite_url)) == [f"r{n}" for n in range(5)]
+    assert spooled_rows(journal) == 0
