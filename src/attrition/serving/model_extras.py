@@ -172,8 +172,9 @@ class ExtrasCache:
             if fresh or time.monotonic() - self._aliases_at >= ALIAS_TTL_SECONDS:
                 try:
                     self._aliases = read_aliases(self._config)
-                except Exception as error:
+                except Exception as error:  # keep the last known; ask again in a minute
                     logger.warning("aliases unavailable: %s", type(error).__name__)
+                    self._aliases_at = time.monotonic() + FAILED_RETRY_SECONDS - ALIAS_TTL_SECONDS
                     return dict(self._aliases)
                 self._aliases_at = time.monotonic()
             return dict(self._aliases)

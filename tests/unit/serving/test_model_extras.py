@@ -134,3 +134,24 @@ def test_model_route_sends_aliases_batch_limit_and_extras(
     assert body["fairness"] is None and body["importance"] is None and body["curves"] is None
     schema = client.app.openapi()["components"]["schemas"]["ModelInfo"]["properties"]
     assert {"aliases", "max_batch_rows", "fairness", "importance", "curves"} <= set(schema)
+
+
+def test_an_unreachable_registry_is_not_asked_on_every_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+
+    def down(config: RegistryConfig) -> dict[str, str]:
+        calls.append(config)
+        raise ConnectionError("registry down")
+
+    monkeypatch.setattr("attrition.serving.model_extras.read_aliases", down)
+    monkeypatch.setattr(
+        "attrition.serving.model_extras.load_extras",
+        lambda *a: calls.append(a) or (_ for _ in ()).throw(ConnectionError("down")),
+    )
+    cache = ExtrasCache(RegistryConfig("sqlite:///x.db", "m", tmp_path, b"s" * 32))
+    for _ in range(5):
+        assert cache.aliases() == {}
+        assert cache.extras("1", "run").curves is None
+    assert len(calls) == 2  # one alias read, one extras read; retried after a minute
