@@ -629,7 +629,7 @@ def _admin_routes(router: APIRouter) -> None:
         "/v1/admin/promote",
         response_model=schemas.AliasMoveResult,
         tags=["admin"],
-        responses=error_responses(*PROTECTED, 404, 503),
+        responses=error_responses(*PROTECTED, 400, 404, 503),
     )
     def promote(
         request: Request, body: schemas.PromoteIn, who: Principal = admin
