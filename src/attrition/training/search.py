@@ -9,6 +9,7 @@ estimator are deterministic, so the same seed gives the same trials and best tri
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -23,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import Pipeline
+from sqlalchemy.exc import SQLAlchemyError
 
 from attrition.training.features import (
     COLUMN_SETS,
@@ -234,6 +236,24 @@ def make_objective(
     return objective
 
 
+def open_storage(url: str | None, attempts: int = 5) -> optuna.storages.BaseStorage | None:
+    """Optuna's database storage (None: in memory).
+
+    Workers that start together on a fresh database race to create Optuna's schema (on
+    PostgreSQL the loser fails on its enum types); it retries once the winner's tables exist.
+    """
+    if url is None:
+        return None
+    for attempt in range(1, attempts + 1):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except SQLAlchemyError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.5 * attempt)
+    return None  # not reached: the last attempt returns or raises
+
+
 def create_study(
     name: str, storage_url: str | None, *, seed: int | None, load_if_exists: bool
 ) -> optuna.Study:
@@ -245,7 +265,7 @@ def create_study(
     pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
     return optuna.create_study(
         study_name=name,
-        storage=storage_url,
+        storage=open_storage(storage_url),
         sampler=sampler,
         pruner=pruner,
         direction="maximize",
