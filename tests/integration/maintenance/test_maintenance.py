@@ -54,6 +54,7 @@ def _count(url: str, model: type) -> int:
 
 def _register_versions(tracking_uri: str, count: int) -> MlflowClient:
     mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)  # else an earlier test's process-wide registry
     model = LogisticRegression().fit(np.array([[0.0], [1.0]]), [0, 1])
     for _ in range(count):
         with mlflow.start_run():
