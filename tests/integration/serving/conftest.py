@@ -122,23 +122,7 @@ def run_load(
     bodies = out.with_suffix(".bodies.json")
     bodies.write_text(json.dumps(rows))
     subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "serving.py"),
-            "loadgen",
-            "--url",
-            f"{url}/v1/predictions",
-            "--key",
-            key,
-            "--bodies",
-            str(bodies),
-            "--seconds",
-            str(seconds),
-            "--connections",
-            str(connections),
-            "--out",
-            str(out),
-        ],
+        _loadgen_command(url, key, bodies, seconds, connections, out),
         check=True,
         timeout=seconds + 120,
     )
@@ -244,22 +228,17 @@ def start_load(
     bodies = out.with_suffix(".bodies.json")
     bodies.write_text(json.dumps(rows))
     return subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "serving.py"),
-            "loadgen",
-            "--url",
-            f"{url}/v1/predictions",
-            "--key",
-            key,
-            "--bodies",
-            str(bodies),
-            "--seconds",
-            str(seconds),
-            "--connections",
-            str(connections),
-            "--out",
-            str(out),
-        ],
+        _loadgen_command(url, key, bodies, seconds, connections, out),
         stdout=subprocess.DEVNULL,
     )
+
+
+def _loadgen_command(
+    url: str, key: str, bodies: Path, seconds: float, connections: int, out: Path
+) -> list[str]:
+    """`benchmarks/serving.py loadgen` against the single-prediction route."""
+    return [
+        sys.executable, str(REPO / "benchmarks" / "serving.py"), "loadgen",
+        "--url", f"{url}/v1/predictions", "--key", key, "--bodies", str(bodies),
+        "--seconds", str(seconds), "--connections", str(connections), "--out", str(out),
+    ]  # fmt: skip
