@@ -30,7 +30,7 @@ def test_keys_are_random_prefixed_and_stored_only_as_keyed_hashes(sqlite_url: st
         dump = "\n".join(str(r) for r in session.execute(text("SELECT * FROM api_key")).all())
         dump += "\n".join(str(r) for r in session.execute(text("SELECT * FROM audit_event")).all())
         assert session.scalars(select(AuditEvent.action)).all() == ["api_key.create"] * 2
-    secret_part = first.secret.rsplit("_", 1)[1]
+    secret_part = first.secret.split("_", 2)[2]
     assert first.secret not in dump and secret_part not in dump
 
 
