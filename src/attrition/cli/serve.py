@@ -40,6 +40,8 @@ def serve(
     """Run the prediction API."""
     import uvicorn
 
+    from attrition.serving.transport import PROTOCOL
+
     settings = get_settings()
     _check_migrated(settings.database_url)
     if workers > 1:  # metrics of all workers are summed by whichever answers /metrics
@@ -50,6 +52,7 @@ def serve(
     uvicorn.run(
         "attrition.serving.app:serve_factory",
         factory=True,
+        http=PROTOCOL,  # one socket write per response: see serving/transport.py
         host=host,
         port=port,
         workers=workers,

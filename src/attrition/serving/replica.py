@@ -44,10 +44,7 @@ def replica_id_for(settings: Settings) -> str:
 
 
 class ReplicaIdMiddleware:
-    """Pure ASGI middleware adding ``X-Replica-Id`` to every HTTP response.
-
-    It also holds the response start until the first body chunk, so both are written
-    together."""
+    """Pure ASGI middleware adding ``X-Replica-Id`` to every HTTP response."""
 
     def __init__(self, app: ASGIApp, replica_id: str) -> None:
         self.app = app
@@ -58,18 +55,10 @@ class ReplicaIdMiddleware:
             await self.app(scope, receive, send)
             return
 
-        held: list[Message] = []
-
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() != HEADER]
                 message["headers"] = [*headers, self._header]
-                held.append(message)  # sent together with the first body chunk, below
-                return
-            if held:
-                # Headers and body leave back to back, so a replica that dies between
-                # them cannot hand the balancer a response it can neither finish nor retry.
-                await send(held.pop())
             await send(message)
 
         await self.app(scope, receive, send_with_header)
