@@ -38,6 +38,48 @@ def create_key(
     emit(result, as_json, render)
 
 
+@keys_app.command("list")
+def list_keys(
+    include_revoked: bool = typer.Option(False, "--all", help="Include revoked keys."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List API keys: id, name, role, dates (never a secret)."""
+    from rich.table import Table
+
+    from attrition.serving.auth import list_keys as listed
+
+    keys = listed(get_settings().database_url, include_revoked=include_revoked)
+
+    def render() -> None:
+        table = Table("key id", "name", "role", "created", "revoked")
+        for key in keys:
+            revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
+            table.add_row(key.key_id, key.name, key.role, f"{key.created_at:%Y-%m-%d %H:%M}",
+                          revoked)  # fmt: skip
+        console.print(table if keys else "No API keys yet: `attrition keys create`.")
+
+    emit({"keys": [key.as_dict() for key in keys]}, as_json, render)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: str = typer.Argument(..., help="The key id (or the whole key)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Revoke an API key; every replica refuses it within seconds."""
+    from attrition.serving.auth import revoke_key as revoke
+
+    key = revoke(key_id, database_url=get_settings().database_url)
+    emit(
+        key.as_dict(),
+        as_json,
+        lambda: console.print(
+            f"Revoked {key.role} key [bold]{key.key_id}[/] ({key.name!r}) "
+            f"as of {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC."
+        ),
+    )
+
+
 def erase(
     employee_number: int = typer.Argument(..., help="EmployeeNumber to erase."),
     as_json: bool = JsonOption,

@@ -15,15 +15,18 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
 from attrition.db.engine import session_scope
 from attrition.db.models import ApiKey, AuditEvent
+from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 
 KEY_PREFIX = "atk"
 _KEY_RE = re.compile(r"^atk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+_KEY_ID_RE = re.compile(r"^[0-9a-f]{16}$")
 _HASH_LABEL = b"attrition/api-key-hash/v1"
 
 
@@ -109,6 +112,63 @@ def create_key(name: str, role: str, *, database_url: str, server_secret: bytes)
             )
         )
     return NewKey(key_id=key_id, name=clean_name, role=parsed, secret=raw_key)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What may be shown about a key: never its secret or its hash."""
+
+    key_id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiKey) -> KeyInfo:
+        return cls(row.key_id, row.name, row.role, row.created_at, row.revoked_at)
+
+    def as_dict(self) -> dict[str, str | None]:
+        revoked = self.revoked_at.isoformat() if self.revoked_at else None
+        return {"key_id": self.key_id, "name": self.name, "role": self.role,
+                "created_at": self.created_at.isoformat(), "revoked_at": revoked}  # fmt: skip
+
+
+def list_keys(database_url: str, *, include_revoked: bool = False) -> list[KeyInfo]:
+    """Every live key (and the revoked ones if asked), oldest first."""
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    with session_scope(database_url) as session:
+        return [KeyInfo.of(row) for row in session.scalars(query)]
+
+
+def parse_key_id(value: str) -> str:
+    """A key id from a key id or a whole key (whose secret part is ignored)."""
+    candidate = value.strip()
+    key_id = split_key(candidate) or (candidate if _KEY_ID_RE.match(candidate) else None)
+    if key_id is None:
+        raise AttritionError(
+            "key_id: expected the 16 hexadecimal characters after `atk_` "
+            "(as `attrition keys list` shows them), or the whole key"
+        )
+    return key_id
+
+
+def revoke_key(value: str, *, database_url: str, actor: str = "cli") -> KeyInfo:
+    """Revoke a key by id (idempotent: an already revoked key keeps its first revocation
+    time); audited. Replicas stop accepting it within their key cache's lifetime."""
+    key_id = parse_key_id(value)
+    with session_scope(database_url) as session:
+        row = session.scalars(select(ApiKey).where(ApiKey.key_id == key_id)).first()
+        if row is None:
+            raise AttritionError(f"key_id: no API key {key_id!r}; `attrition keys list` shows them")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            session.add(AuditEvent(actor=actor, action="api_key.revoke", target=key_id,
+                                   details={"name": row.name, "role": row.role}))  # fmt: skip
+        session.flush()
+        return KeyInfo.of(row)
 
 
 @dataclass(frozen=True, slots=True)

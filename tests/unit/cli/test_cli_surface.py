@@ -19,6 +19,8 @@ COMMANDS = [
     ["serve"],
     ["ui"],
     ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
     ["erase"],
     ["maintenance", "prune"],
     ["maintenance", "backup"],

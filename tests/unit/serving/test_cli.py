@@ -46,6 +46,58 @@ def test_keys_create_prints_the_key_once_and_stores_its_hash(serving_env: str) -
     assert data["key"] not in stored.key_hash
 
 
+def test_keys_list_and_revoke_end_a_key_everywhere_without_showing_secrets(
+    serving_env: str,
+) -> None:
+    created = [
+        last_json(
+            runner.invoke(app, ["keys", "create", "--name", n, "--role", "viewer", "--json"]).output
+        )
+        for n in ("old-tool", "new-tool")
+    ]
+    store = KeyStore(serving_env, get_settings().pseudonym_secret(), ttl_seconds=0)
+    assert store.verify(created[0]["key"]) is not None
+
+    # the whole key is accepted too (users paste it), and revoking twice keeps the first time
+    first = runner.invoke(app, ["keys", "revoke", created[0]["key"], "--json"])
+    again = runner.invoke(app, ["keys", "revoke", created[0]["key_id"], "--json"])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert last_json(first.output)["revoked_at"] == last_json(again.output)["revoked_at"]
+    assert created[0]["key"].split("_", 2)[2] not in first.output
+    assert store.verify(created[0]["key"]) is None
+    assert store.verify(created[1]["key"]) is not None
+
+    live = last_json(runner.invoke(app, ["keys", "list", "--json"]).output)["keys"]
+    every = last_json(runner.invoke(app, ["keys", "list", "--all", "--json"]).output)["keys"]
+    assert [k["name"] for k in live] == ["new-tool"]
+    assert [(k["name"], k["revoked_at"] is None) for k in every] == [
+        ("old-tool", False),
+        ("new-tool", True),
+    ]
+    table = runner.invoke(app, ["keys", "list", "--all"]).output
+    assert created[1]["key_id"] in table and created[1]["key"] not in table
+    with session_scope(serving_env) as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["api_key.create", "api_key.create", "api_key.revoke"]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("0123456789abcdef", "no API key '0123456789abcdef'"), ("not-a-key", "16 hexadecimal")],
+)
+def test_keys_revoke_names_the_field_for_a_bad_or_unknown_id(
+    serving_env: str, given: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from attrition.cli import main
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(SystemExit) as exit_info:
+        patch.setattr("sys.argv", ["attrition", "keys", "revoke", given])
+        main()
+    assert exit_info.value.code == 1
+    said = " ".join(capsys.readouterr().err.split())  # rich wraps long lines
+    assert "key_id" in said and message in said and "Traceback" not in said
+
+
 def test_keys_create_refuses_an_unknown_role(serving_env: str) -> None:
     from attrition.cli import main
 
