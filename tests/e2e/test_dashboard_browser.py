@@ -7,7 +7,6 @@ scrolling and overlapping blocks; the workforce numbers must equal the API's agg
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+
+from attrition_testkit import load_module
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -70,14 +71,8 @@ LAYOUT_CHECK = """() => {
 
 
 def _load_stack() -> ModuleType:
-    name = "attrition_dashboard_test_stack"  # the same module object as the AppTest suite
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, STACK_FILE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    # the same module object as the AppTest suite's
+    return load_module("attrition_dashboard_test_stack", STACK_FILE)
 
 
 @pytest.fixture(scope="module")

@@ -17,13 +17,11 @@ Gender four-fifths floor and the behavioural checks are the shipped ones.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -41,6 +39,7 @@ from attrition.db.types import utcnow
 from attrition.monitoring import retrain as retraining
 from attrition.serving.auth import create_key
 from attrition.settings import get_settings
+from attrition_testkit import TESTS, load_module, receiving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -49,19 +48,9 @@ ATTRITION = Path(sys.executable).parent / "attrition"
 SNAPSHOT_IDS, CALM_IDS, DRIFT_IDS = 50_000, 100_000, 300_000
 
 
-def _support() -> ModuleType:
-    name = "attrition_monitoring_test_support"
-    if name not in sys.modules:
-        path = REPO / "tests" / "integration" / "monitoring" / "support.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-support = _support()
+support = load_module(
+    "attrition_monitoring_test_support", TESTS / "integration" / "monitoring" / "support.py"
+)
 
 
 def _gate_config(folder: Path) -> Path:
@@ -162,7 +151,7 @@ def test_drift_alerts_once_retrains_and_the_api_serves_the_new_champion(
         for role in ("viewer", "predictor", "admin")
     }  # fmt: skip
 
-    with support.receiving() as hooks:
+    with receiving() as hooks:
         monkeypatch.setenv("ATTRITION_ALERT_WEBHOOK_URL", f"{hooks.url}/hook")
         with support.live_api(dict(env), tmp_path / "api.log") as url:
             # drift: overtime surges among 400 scored employees whose outcomes arrive

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from attrition.dashboard.launcher import APP
 from attrition.settings import get_settings
+from attrition_testkit import load_module
 
 STACK_FILE = Path(__file__).with_name("stack.py")
 MakeApp = Callable[..., AppTest]
@@ -21,14 +20,7 @@ MakeApp = Callable[..., AppTest]
 
 def load_stack() -> ModuleType:
     """stack.py as one shared module (the browser test loads the same one)."""
-    name = "attrition_dashboard_test_stack"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, STACK_FILE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_module("attrition_dashboard_test_stack", STACK_FILE)
 
 
 @pytest.fixture(scope="session")

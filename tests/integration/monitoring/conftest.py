@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from attrition.db.engine import _session_factory, get_engine
 from attrition.settings import get_settings
+from attrition_testkit import load_module
 
-
-def _support() -> ModuleType:
-    name = "attrition_monitoring_test_support"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("support.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-support = _support()
+support = load_module("attrition_monitoring_test_support", Path(__file__).with_name("support.py"))
 TRAINING_SEED = 1
 TRAINING_ROWS = 1470
 

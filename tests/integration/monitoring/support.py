@@ -1,5 +1,5 @@
-"""Helpers for the monitoring tests: a loopback webhook receiver, a trained model store,
-prediction-log rows, `attrition serve` in a subprocess.
+"""Helpers for the monitoring tests: a trained model store, prediction-log rows,
+`attrition serve` in a subprocess (the webhook receiver is ``attrition_testkit.receiving``).
 
 Loaded by path (tests are not a package) from the monitoring conftest and the e2e tests.
 """
@@ -13,14 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,59 +29,6 @@ REPO = Path(__file__).resolve().parents[3]
 ATTRITION = Path(sys.executable).parent / "attrition"
 CHAMPION_SCRIPT = Path(__file__).with_name("champion.py")
 MODEL_NAME = "attrition-classifier"
-
-
-# --------------------------------------------------------------------------- receiver
-
-
-@dataclass
-class Receiver:
-    """A loopback HTTP server that records every POST; answers with queued statuses."""
-
-    server: ThreadingHTTPServer
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    statuses: dict[str, list[int]] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def posts(self, path: str) -> list[dict[str, Any]]:
-        return [r for r in self.requests if r["path"] == path]
-
-
-@contextmanager
-def receiving() -> Iterator[Receiver]:
-    box: dict[str, Receiver] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            owner = box["receiver"]
-            payload = json.loads(body) if body else None
-            owner.requests.append(
-                {"path": self.path, "headers": dict(self.headers), "json": payload}
-            )
-            queue = owner.statuses.get(self.path, [])
-            self.send_response(queue.pop(0) if queue else 200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    box["receiver"] = Receiver(server)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield box["receiver"]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # --------------------------------------------------------------------------- model store

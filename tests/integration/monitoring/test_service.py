@@ -30,6 +30,7 @@ from attrition.monitoring.service import run_monitoring
 from attrition.monitoring.tracking import MONITORING_EXPERIMENT
 from attrition.schema import FEATURE_NAMES
 from attrition.settings import get_settings
+from attrition_testkit import receiving
 
 support = sys.modules["attrition_monitoring_test_support"]  # loaded by conftest.py
 KEY = b"test-pseudonym-key"
@@ -44,7 +45,7 @@ def now() -> datetime:
 
 @pytest.fixture
 def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with support.receiving() as found:
+    with receiving() as found:
         monkeypatch.setenv("ATTRITION_ALERT_WEBHOOK_URL", f"{found.url}/hook")
         get_settings.cache_clear()
         yield found
@@ -241,7 +242,7 @@ def test_of_two_concurrent_starts_the_earlier_one_proceeds(sqlite_url: str) -> N
 def test_a_new_champion_is_announced_by_reload_or_left_to_polling() -> None:
     from attrition.settings import Settings
 
-    with support.receiving() as api:
+    with receiving() as api:
         settings = Settings(api_url=api.url, api_key="admin-secret", model_poll_seconds=2)
         assert retraining.notify_api(settings) == "reloaded"
         (call,) = api.posts("/v1/admin/reload")

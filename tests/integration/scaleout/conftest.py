@@ -3,7 +3,6 @@ session by the training library (in a child process), and real dev rows as reque
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,18 +12,13 @@ from types import ModuleType
 
 import pytest
 
+from attrition_testkit import load_module
+
 HERE = Path(__file__).resolve().parent
 
 
 def _load(name: str) -> ModuleType:
-    qualified = f"attrition_scaleout_test_{name}"
-    if qualified not in sys.modules:
-        spec = importlib.util.spec_from_file_location(qualified, HERE / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[qualified] = module
-        spec.loader.exec_module(module)
-    return sys.modules[qualified]
+    return load_module(f"attrition_scaleout_test_{name}", HERE / f"{name}.py")
 
 
 @pytest.fixture(scope="session")

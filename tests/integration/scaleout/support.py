@@ -8,9 +8,7 @@ outlive one test never depend on the per-test settings of the ``isolated_setting
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from attrition.db.migrate import upgrade
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
 from attrition.serving.auth import create_key
 from attrition.settings import Settings
+from attrition_testkit import require_tool
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -34,23 +33,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 # A Redis database of its own: rate-limit keys carry random key ids, so runs never collide.
 REDIS_URL = os.environ.get("ATTRITION_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
-INSTALL_HINTS = {
-    "nginx": "apt-get install nginx-light (listed in .ci/run)",
-    "openssl": "apt-get install openssl (listed in .ci/run)",
-    "envsubst": "apt-get install gettext-base (listed in .ci/run)",
-    "curl": "apt-get install curl",
-}
-
-
-def require_tool(name: str) -> str:
-    """The tool's absolute path, or a failure saying how to install it (never a skip)."""
-    search = os.pathsep.join(
-        [str(Path(sys.executable).parent), os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]
-    )
-    found = shutil.which(name, path=search)
-    if found is None:
-        pytest.fail(f"`{name}` is not installed: {INSTALL_HINTS.get(name, 'install it')}")
-    return found
 
 
 @contextmanager

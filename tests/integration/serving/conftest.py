@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -13,30 +12,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
 
+from attrition_testkit import TESTS, load_module
+
 REPO = Path(__file__).resolve().parents[3]
 ATTRITION = Path(sys.executable).parent / "attrition"
 
 
-def _support() -> ModuleType:
-    name = "attrition_serving_test_support"
-    if name not in sys.modules:
-        path = REPO / "tests" / "unit" / "serving" / "support.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-support = _support()
+support = load_module("attrition_serving_test_support", TESTS / "unit" / "serving" / "support.py")
 
 
 @pytest.fixture(scope="session")

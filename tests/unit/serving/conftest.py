@@ -3,11 +3,8 @@ store (once per session), a migrated SQLite database and an in-process app per t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -16,20 +13,9 @@ from fastapi.testclient import TestClient
 
 from attrition.db.migrate import upgrade
 from attrition.settings import get_settings
+from attrition_testkit import load_module
 
-
-def _support() -> ModuleType:
-    name = "attrition_serving_test_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("support.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-support = _support()
+support = load_module("attrition_serving_test_support", Path(__file__).with_name("support.py"))
 
 
 @pytest.fixture(scope="session")

