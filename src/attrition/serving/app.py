@@ -80,6 +80,10 @@ def create_app(
 async def _start(state: ServingState) -> None:
     state.writer.start()
     try:
+        await run_in_threadpool(state.keys.warm)
+    except Exception as error:  # keys are then loaded one by one once the database is back
+        logger.warning("API keys not preloaded: database unreachable (%s)", type(error).__name__)
+    try:
         await run_in_threadpool(state.models.load_initial)
     except ModelUnavailableError as error:
         logger.error("starting without a model (not ready): %s", error)

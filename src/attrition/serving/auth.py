@@ -221,6 +221,19 @@ class KeyStore:
             return None
         return Principal(key_id=key_id, name=record.name, role=record.role)
 
+    def warm(self) -> int:
+        """Cache every key of the table now (one query), so that this process honours known
+        keys through a database outage even if none of them reached it before the outage.
+        Returns how many keys were cached; raises if the database is unreachable."""
+        with session_scope(self._url) as session:
+            rows = session.scalars(select(ApiKey)).all()
+            records = {row.key_id: _record_of(row) for row in rows}
+        now = time.monotonic()
+        with self._lock:
+            for key_id, record in records.items():
+                self._cache.setdefault(key_id, (now, record))
+        return len(records)
+
     def _load(self, key_id: str) -> _Record | None:
         try:
             with session_scope(self._url) as session:
@@ -232,9 +245,14 @@ class KeyStore:
                     self._cache[key_id] = (time.monotonic(), stale[1])
                 return stale[1]
             raise
-        record = None
-        if row is not None and row.role in Role.__members__:
-            record = _Record(row.name, Role[row.role], row.key_hash, row.revoked_at is not None)
+        record = _record_of(row) if row is not None else None
         with self._lock:
             self._cache[key_id] = (time.monotonic(), record)
         return record
+
+
+def _record_of(row: ApiKey) -> _Record | None:
+    """The cached form of a row; None for a role this version does not know (refused)."""
+    if row.role not in Role.__members__:
+        return None
+    return _Record(row.name, Role[row.role], row.key_hash, row.revoked_at is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,10 +10,12 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from attrition.serving.auth import Principal, Role
+from attrition.serving.auth import Principal, Role, split_key
 from attrition.serving.logs import key_id_var
 from attrition.serving.middleware import KEY_ID_SCOPE
 from attrition.serving.schemas import ErrorResponse
+
+logger = logging.getLogger(__name__)
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
@@ -57,7 +60,9 @@ async def authorize(request: Request, raw: str | None, role: Role) -> Principal:
     if not hit:
         try:
             principal = await run_in_threadpool(state.keys.verify, raw)
-        except Exception:
+        except Exception as error:
+            # A key this process has never seen, while the database is unreachable.
+            logger.warning("cannot verify API key %s: %s", split_key(raw), type(error).__name__)
             raise HTTPException(503, "cannot verify the API key right now") from None
     if principal is None:
         raise HTTPException(401, "invalid API key", headers=_UNAUTHORIZED)

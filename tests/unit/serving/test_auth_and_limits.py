@@ -6,12 +6,21 @@ import asyncio
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import ApiKey, AuditEvent
 from attrition.errors import AttritionError
-from attrition.serving.auth import KeyStore, Role, create_key, hash_key, hashing_key, split_key
+from attrition.serving.auth import (
+    KeyStore,
+    Role,
+    create_key,
+    hash_key,
+    hashing_key,
+    revoke_key,
+    split_key,
+)
 from attrition.serving.ratelimit import MemoryRateLimiter, gcra
 
 SECRET = b"server-secret"
@@ -96,3 +105,21 @@ def test_memory_limiter_refuses_with_retry_after_per_key() -> None:
     results = asyncio.run(run())
     assert [r[0] for r in results] == [True, True, False, True]
     assert results[2][1] == 30  # one request every 30 s
+
+
+def test_preloaded_keys_survive_a_database_outage_and_unseen_keys_do_not(sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    live = create_key("dashboard", "viewer", database_url=sqlite_url, server_secret=SECRET)
+    gone = create_key("old-tool", "viewer", database_url=sqlite_url, server_secret=SECRET)
+    revoke_key(gone.key_id, database_url=sqlite_url)
+    warm = KeyStore(sqlite_url, SECRET, ttl_seconds=0)  # ttl 0: every check asks the database
+    cold = KeyStore(sqlite_url, SECRET, ttl_seconds=0)
+    assert warm.warm() == 2
+    with session_scope(sqlite_url) as session:  # the database stops answering for keys
+        session.execute(text("DROP TABLE api_key"))
+    principal = warm.verify(live.secret)
+    assert principal is not None and principal.key_id == live.key_id
+    assert warm.verify(gone.secret) is None, "a revoked key stays refused"
+    assert warm.verify(live.secret[:-2] + "xx") is None, "a wrong secret stays refused"
+    with pytest.raises(OperationalError):
+        cold.verify(live.secret)  # never seen, cannot be checked: the API answers 503
