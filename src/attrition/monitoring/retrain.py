@@ -62,7 +62,9 @@ FAILED = "monitor.retrain.failed"
 FINISHED = "monitor.retrain.finished"
 RELOAD = "monitor.retrain.reload"
 RELOAD_TIMEOUT_S = 60.0
-Status = Literal["not_requested", "not_needed", "skipped", "failed", "trained"]
+Status = Literal[
+    "not_requested", "not_needed", "skipped", "failed", "trained", "started", "already_running"
+]  # started / already_running: handed to a background runner (the API), outcome recorded later
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,10 @@ when there is no usable last report; default ``performance.window_days``), ``con
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -439,8 +440,49 @@ def result_dict(
     }
 
 
-def run_monitoring(retrain: bool = False, **options: Any) -> dict[str, Any]:
-    """Run one drift and performance check; store, log, alert and optionally retrain."""
+RetrainJob = Callable[[], dict[str, Any]]
+# Starts a retrain job for a report in the background; False when one is already running.
+Spawn = Callable[[int, RetrainJob], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class RetrainContext:
+    """What a retrain of one check needs besides the check."""
+
+    settings: Settings
+    config: MonitoringConfig
+    database_url: str
+    now: datetime
+
+
+def retrain_in_background(
+    spawn: Spawn, check: Check, report_id: int, alert: AlertOutcome, context: RetrainContext
+) -> RetrainOutcome:
+    """Hand a due retrain of this check to ``spawn``. The report says "started" first, so
+    the job's own outcome, written when it ends, is never overwritten."""
+    triggers = retrain_triggers(check.drift, check.performance, context.config.retrain)
+    if not triggers:
+        return RetrainOutcome("not_needed", reason="no confirmed drift or decay")
+    started = RetrainOutcome("started", triggers=triggers)
+    finish_report(context.database_url, report_id, alert, started)
+    job = partial(_retrain_and_finish, check, report_id, alert, context)
+    return started if spawn(report_id, job) else RetrainOutcome("already_running", triggers)
+
+
+def _retrain_and_finish(
+    check: Check, report_id: int, alert: AlertOutcome, context: RetrainContext
+) -> dict[str, Any]:
+    outcome = maybe_retrain(check, report_id, True, context.settings, context.config,
+                            context.database_url, context.now)  # fmt: skip
+    finish_report(context.database_url, report_id, alert, outcome)
+    return outcome.to_dict()
+
+
+def run_monitoring(
+    retrain: bool = False, spawn: Spawn | None = None, **options: Any
+) -> dict[str, Any]:
+    """Run one drift and performance check; store, log, alert and optionally retrain: at once,
+    or through ``spawn`` (the API's background runner) on the same check and report."""
     chosen = MonitorOptions.from_mapping(options)
     settings = get_settings()
     config = load_monitoring_config(chosen.config)
@@ -458,8 +500,13 @@ def run_monitoring(retrain: bool = False, **options: Any) -> dict[str, Any]:
         html=html,
     )
     alert = send_alert(check, report_id, settings, config, database_url, now)
-    outcome = maybe_retrain(check, report_id, retrain, settings, config, database_url, now)
-    finish_report(database_url, report_id, alert, outcome)
+    if retrain and spawn is not None:
+        context = RetrainContext(settings, config, database_url, now)
+        outcome = retrain_in_background(spawn, check, report_id, alert, context)
+    else:
+        outcome = maybe_retrain(check, report_id, retrain, settings, config, database_url, now)
+    if outcome.status != "started":  # a started job records its own outcome when it ends
+        finish_report(database_url, report_id, alert, outcome)
     logger.info(
         "monitoring report %d: %d of %d features drifted, prediction drift %s, alert %s, "
         "retrain %s",

@@ -4,6 +4,7 @@ plain functions that FastAPI runs in its thread pool."""
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -353,21 +354,17 @@ def _monitoring_routes(router: APIRouter) -> None:
         request: Request, body: schemas.MonitoringRunIn | None = None, who: Principal = admin
     ) -> schemas.MonitoringRunResult:
         """Run a drift and performance check now (admin). With ``retrain`` and a confirmed
-        problem, a retrain starts in the background (one at a time per process;
-        ``retrain: "started"``); its outcome is recorded as audit events and reports."""
+        problem, a retrain of this check starts in the background (one at a time per process;
+        ``retrain: "started"``); its outcome is written to this report when it ends, and
+        recorded as audit events."""
         state = _state(request)
         runner = _monitoring_runner()
         if runner is None:
             raise HTTPException(503, "monitoring not available in this installation yet")
         retrain = body.retrain if body else False
-        result = _run_monitoring(runner, False)
+        result = _run_monitoring(runner, retrain, partial(_spawn_retrain, state, who))
         report_id = _report_id(result)
-        status = "not_requested"
-        if retrain:
-            status = "not_needed"
-            if _retrain_due(result):
-                started = state.retrains.start(lambda: _retrain(state, runner, who, report_id))
-                status = "started" if started else "already_running"
+        status = _retrain_status(result) if retrain else "not_requested"
         _audit(state, who, "monitoring.run", str(report_id), {"retrain": status})
 
         def read() -> schemas.ReportSummary | None:
@@ -462,9 +459,9 @@ def _monitoring_runner() -> Callable[..., Any] | None:
     return runner if callable(runner) else None
 
 
-def _run_monitoring(runner: Callable[..., Any], retrain: bool) -> Any:
+def _run_monitoring(runner: Callable[..., Any], retrain: bool, spawn: Any) -> Any:
     try:
-        return runner(retrain=retrain)
+        return runner(retrain=retrain, spawn=spawn)
     except AttritionError as error:  # e.g. no reference or too few current rows
         raise HTTPException(409, f"monitoring could not run: {error}") from None
     except Exception as error:
@@ -474,38 +471,39 @@ def _run_monitoring(runner: Callable[..., Any], retrain: bool) -> Any:
         ) from None
 
 
-def _retrain_due(result: Any) -> bool:
-    """Whether the check confirmed a problem that retraining may fix (the retrain run then
-    applies the monitoring config's triggers and cooldown)."""
-    if not isinstance(result, dict):
-        return False
-    return bool(
-        result.get("drift_detected")
-        or result.get("prediction_drift")
-        or result.get("performance_decay")
-    )
+def _retrain_status(result: Any) -> str:
+    """started, already_running or not_needed: what the check did about retraining."""
+    status = result.get("retrain", {}).get("status") if isinstance(result, dict) else None
+    return status if status in ("started", "already_running") else "not_needed"
+
+
+def _spawn_retrain(
+    state: ServingState, who: Principal, report_id: int, job: Callable[[], dict[str, Any]]
+) -> bool:
+    """Run ``job`` (the retrain of report ``report_id``'s check) on the background runner,
+    one at a time per process; False when one is already running."""
+    return state.retrains.start(lambda: _retrain(state, who, report_id, job))
 
 
 def _retrain(
-    state: ServingState, runner: Callable[..., Any], who: Principal, checked_report: int
+    state: ServingState, who: Principal, report_id: int, job: Callable[[], dict[str, Any]]
 ) -> None:
-    """The background retrain: a fresh check with retraining, audited; reload if promoted."""
-    _audit(state, who, "monitoring.retrain_started", str(checked_report), {})
+    """The background retrain of a checked report, audited; reload if promoted."""
+    _audit(state, who, "monitoring.retrain_started", str(report_id), {})
     try:
-        result = runner(retrain=True)
+        outcome = job()
     except Exception as error:
         logger.warning("background retrain failed: %s", type(error).__name__)
-        _audit(state, who, "monitoring.retrain_failed", str(checked_report),
+        _audit(state, who, "monitoring.retrain_failed", str(report_id),
                {"error": type(error).__name__})  # fmt: skip
         return
-    outcome = result.get("retrain", {}) if isinstance(result, dict) else {}
     details = {
-        "report_id": _report_id(result),
+        "report_id": report_id,
         "status": outcome.get("status"),
         "new_version": outcome.get("new_version"),
         "promoted": bool(outcome.get("promoted")),
     }
-    _audit(state, who, "monitoring.retrain_finished", str(checked_report), details)
+    _audit(state, who, "monitoring.retrain_finished", str(report_id), details)
     if details["promoted"]:
         try:
             state.models.reload(broadcast=True)

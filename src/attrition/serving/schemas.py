@@ -254,8 +254,9 @@ class MonitoringRunResult(ReportSummary):
     """The check's report, and what happened about retraining."""
 
     retrain: Literal["not_requested", "not_needed", "started", "already_running"] = Field(
-        description="started: a retrain runs in the background; its outcome is recorded as "
-        "audit events and in the next drift report"
+        description="started: a retrain of this check runs in the background; its outcome is "
+        "written to this report (retrained, new_version, summary.retrain) when it ends, and "
+        "recorded as audit events"
     )
 
 

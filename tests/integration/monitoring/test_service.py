@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from attrition.cli import app
@@ -309,3 +309,34 @@ def test_score_reference_choice() -> None:
         None,
         "none",
     )
+
+
+def test_a_spawned_retrain_works_on_the_same_check_and_writes_its_outcome_on_its_report(
+    sqlite_url: str, champion: dict[str, Any], now: datetime
+) -> None:
+    """The API's path: the check runs once; the retrain of that check is handed to a
+    background runner, and its outcome lands on the report that asked for it."""
+    upgrade(sqlite_url)
+    scenario, rows, seed = DRIFTED
+    _log(sqlite_url, champion, now - timedelta(hours=1), scenario=scenario, rows=rows, seed=seed)
+    jobs: list[tuple[int, Any]] = []
+
+    def spawn(report_id: int, job: Any) -> bool:
+        jobs.append((report_id, job))
+        return len(jobs) == 1  # a second one finds the first still running
+
+    first = run_monitoring(retrain=True, spawn=spawn, now=now)
+    assert first["retrain"]["status"] == "started" and not first["retrained"]
+    assert [report for report, _ in jobs] == [first["report_id"]]
+    assert _report(sqlite_url, first["report_id"]).summary["retrain"]["status"] == "started"
+    busy = run_monitoring(retrain=True, spawn=spawn, now=now + timedelta(seconds=1))
+    assert busy["retrain"]["status"] == "already_running"
+    assert _report(sqlite_url, busy["report_id"]).summary["retrain"]["status"] == "already_running"
+
+    outcome = jobs[0][1]()  # the background runner runs the job: no labels here, so it fails
+    assert outcome["status"] == "failed" and "no labelled data" in outcome["reason"]
+    stored = _report(sqlite_url, first["report_id"])
+    assert stored.summary["retrain"]["status"] == "failed" and not stored.retrained
+    assert len(_audit(sqlite_url, retraining.STARTED)) == 1, "one retrain, of the first check"
+    with session_scope(sqlite_url) as session:
+        assert session.scalar(select(func.count()).select_from(DriftReport)) == 2

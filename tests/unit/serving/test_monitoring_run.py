@@ -16,35 +16,45 @@ from attrition.db.models import AuditEvent, DriftReport
 
 
 class FakeMonitoring:
-    """Stands in for ``run_monitoring``: stores a real report row; a retrain run blocks
-    until released, like a training that takes minutes."""
+    """Stands in for ``run_monitoring``: stores a real report row and, for a due retrain,
+    hands ``spawn`` a job that blocks until released (like a training that takes minutes)
+    and then records its outcome on that same report."""
 
     def __init__(self, url: str, drifted: bool) -> None:
         self.url, self.drifted = url, drifted
         self.release = threading.Event()
         self.calls: list[bool] = []
+        self.jobs_run = 0
 
-    def __call__(self, retrain: bool = False, **options: Any) -> dict[str, Any]:
+    def __call__(self, retrain: bool = False, spawn: Any = None, **options: Any) -> dict[str, Any]:
         self.calls.append(retrain)
-        if retrain:
-            assert self.release.wait(20)
         with session_scope(self.url) as session:
             row = DriftReport(
                 model_name="m", model_version="1", source="prediction_log",
                 reference_rows=100, current_rows=50, dataset_drift=self.drifted,
                 drift_share=0.5 if self.drifted else 0.0, prediction_drift=False,
                 drifted_features=["OverTime"] if self.drifted else [], summary={},
-                retrained=retrain, new_version="2" if retrain else None,
             )  # fmt: skip
             session.add(row)
             session.flush()
             report_id = row.id
-        retrained = {"status": "trained", "new_version": "2", "promoted": False}
-        return {
-            "report_id": report_id,
-            "drift_detected": self.drifted,
-            "retrain": retrained if retrain else {"status": "not_requested"},
-        }
+        status = "not_requested"
+        if retrain:
+            status = "not_needed"
+            if self.drifted:
+                started = spawn(report_id, lambda: self.retrain(report_id))
+                status = "started" if started else "already_running"
+        return {"report_id": report_id, "drift_detected": self.drifted,
+                "retrain": {"status": status}}  # fmt: skip
+
+    def retrain(self, report_id: int) -> dict[str, Any]:
+        assert self.release.wait(20)
+        self.jobs_run += 1
+        with session_scope(self.url) as session:
+            row = session.get(DriftReport, report_id)
+            assert row is not None
+            row.retrained, row.new_version = True, "2"
+        return {"status": "trained", "new_version": "2", "promoted": False}
 
 
 def auth(key: str) -> dict[str, str]:
@@ -71,7 +81,7 @@ def test_a_due_retrain_runs_in_the_background_once(
     state = client.app.state.serving
     state.retrains.join(20)
     assert not state.retrains.running
-    assert fake.calls.count(True) == 1
+    assert fake.calls == [True, True, False] and fake.jobs_run == 1
     with session_scope(serving_env) as session:
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.action.like("monitoring.retrain%"))
@@ -82,7 +92,9 @@ def test_a_due_retrain_runs_in_the_background_once(
         ]
         assert events[1].details["new_version"] == "2" and events[1].actor.startswith("key:")
         reports = session.scalars(select(DriftReport).order_by(DriftReport.id)).all()
-        assert reports[-1].retrained  # the background run's report is the newest
+        # one report per check; the retrain wrote its outcome on the report that asked for it
+        assert [r.retrained for r in reports] == [True, False, False]
+        assert events[0].target == events[1].target == str(reports[0].id)
 
 
 def test_no_retrain_without_a_confirmed_problem(
@@ -91,6 +103,6 @@ def test_no_retrain_without_a_confirmed_problem(
     fake = FakeMonitoring(serving_env, drifted=False)
     monkeypatch.setattr("attrition.serving.routes._monitoring_runner", lambda: fake)
     body = run(client, keys["admin"], True).json()
-    assert body["retrain"] == "not_needed" and fake.calls == [False]
+    assert body["retrain"] == "not_needed" and fake.calls == [True] and fake.jobs_run == 0
     schema = client.app.openapi()["paths"]["/v1/monitoring/run"]["post"]["responses"]
     assert "MonitoringRunResult" in str(schema["200"]) and {"409", "503"} <= set(schema)
