@@ -50,7 +50,7 @@ def run_schemathesis(
         "examples,coverage,fuzzing",
         # One worker: with two threads, hypothesis's concurrent ast.parse calls can hit
         # CPython 3.11.7's spurious "AST constructor recursion depth mismatch" SystemError
-        # (python/cpython#106905, fixed in later 3.11 releases).
+        # (see python/cpython#106905).
         "--workers",
         "1",
         "--no-color",
