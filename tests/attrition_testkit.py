@@ -6,6 +6,7 @@
   caches, such as a champion trained once per session).
 - :func:`require_tool`: an external tool's path, or a failure that says how to install it.
 - :func:`receiving`: a loopback HTTP server recording every POST (webhooks, a fake GitHub).
+- :func:`load_with_a_kill`: concurrent clients against a server that is killed mid-load.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 
+Answer = TypeVar("Answer")
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 
@@ -116,3 +119,41 @@ def receiving(default_status: Callable[[str], int] = lambda path: 200) -> Iterat
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def load_with_a_kill(
+    url: str,
+    *,
+    clients: int,
+    per_client: int,
+    send: Callable[[httpx.Client, int, int], Answer],
+    kill_when: Callable[[list[Answer]], bool],
+    kill: Callable[[], None],
+    timeout: float = 30,
+) -> list[Answer]:
+    """``clients`` threads, each with its own HTTP client to ``url``, make ``per_client``
+    calls ``send(http, client number, call number)``. ``kill`` runs once, in the thread whose
+    answer first makes ``kill_when(answers so far)`` true. Every answer, in arrival order."""
+    answers: list[Answer] = []
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=url, trust_env=False, timeout=timeout) as http:
+            for i in range(per_client):
+                answer = send(http, n, i)
+                with lock:
+                    answers.append(answer)
+                    due = not killed.is_set() and kill_when(answers)
+                    if due:
+                        killed.set()
+                if due:
+                    kill()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert killed.is_set(), "the load ended before the kill was due"
+    return answers

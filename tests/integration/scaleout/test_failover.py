@@ -25,6 +25,7 @@ import pytest
 
 from attrition.db.migrate import upgrade
 from attrition.scaleout import ClusterConfig, LocalCluster, free_port, supervise
+from attrition_testkit import load_with_a_kill
 
 pytestmark = pytest.mark.integration
 
@@ -37,35 +38,18 @@ def load(
     url: str, key: str, employees: Any, kill: Callable[[], None]
 ) -> list[httpx.Response | Exception]:
     """CLIENTS concurrent clients, PER_CLIENT predictions each; ``kill`` mid-way."""
-    answers: list[httpx.Response | Exception] = []
-    lock = threading.Lock()
-    killed = threading.Event()
 
-    def client(offset: int) -> None:
-        headers = {"X-API-Key": key}
-        with httpx.Client(base_url=url, headers=headers, trust_env=False, timeout=30) as http:
-            for i in range(PER_CLIENT):
-                try:
-                    answer: httpx.Response | Exception = http.post(
-                        "/v1/predictions", json=employees.body(offset * PER_CLIENT + i)
-                    )
-                except httpx.HTTPError as error:
-                    answer = error
-                with lock:
-                    answers.append(answer)
-                    due = len(answers) >= KILL_AFTER and not killed.is_set()
-                    if due:
-                        killed.set()
-                if due:
-                    kill()
+    def send(http: httpx.Client, n: int, i: int) -> httpx.Response | Exception:
+        body = employees.body(n * PER_CLIENT + i)
+        try:
+            return http.post("/v1/predictions", json=body, headers={"X-API-Key": key})
+        except httpx.HTTPError as error:
+            return error
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert killed.is_set()
-    return answers
+    return load_with_a_kill(
+        url, clients=CLIENTS, per_client=PER_CLIENT, send=send, kill=kill,
+        kill_when=lambda answers: len(answers) >= KILL_AFTER,
+    )  # fmt: skip
 
 
 def statuses(answers: list[httpx.Response | Exception]) -> Counter[int | str]:

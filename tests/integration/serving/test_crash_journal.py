@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import PredictionLog
+from attrition_testkit import load_with_a_kill
 
 from .conftest import ATTRITION, _wait_ready, live_api, make_keys, support
 
@@ -38,36 +38,21 @@ def load_and_kill(
 ) -> tuple[set[str], set[str]]:
     """Concurrent clients with their own request ids; ``kill`` after KILL_AFTER answers.
     Returns (answered with 200, sent but not answered)."""
-    answered: set[str] = set()
-    unanswered: set[str] = set()
-    lock = threading.Lock()
-    killed = threading.Event()
 
-    def client(n: int) -> None:
-        with httpx.Client(base_url=url, trust_env=False, timeout=10) as http:
-            for i in range(PER_CLIENT):
-                rid = f"crash-{n}-{i}"
-                headers = {"X-API-Key": key, "X-Request-ID": rid}
-                try:
-                    ok = http.post("/v1/predictions", json=bodies[i], headers=headers)
-                    status = ok.status_code
-                except httpx.HTTPError:
-                    status = 0
-                with lock:
-                    (answered if status == 200 else unanswered).add(rid)
-                    due = len(answered) >= KILL_AFTER and not killed.is_set()
-                    if due:
-                        killed.set()
-                if due:
-                    kill()
+    def send(http: httpx.Client, n: int, i: int) -> tuple[str, int]:
+        rid = f"crash-{n}-{i}"
+        headers = {"X-API-Key": key, "X-Request-ID": rid}
+        try:
+            return rid, http.post("/v1/predictions", json=bodies[i], headers=headers).status_code
+        except httpx.HTTPError:
+            return rid, 0
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert killed.is_set()
-    return answered, unanswered
+    answers = load_with_a_kill(
+        url, clients=CLIENTS, per_client=PER_CLIENT, send=send, timeout=10, kill=kill,
+        kill_when=lambda done: sum(status == 200 for _, status in done) >= KILL_AFTER,
+    )  # fmt: skip
+    answered = {rid for rid, status in answers if status == 200}
+    return answered, {rid for rid, _ in answers} - answered
 
 
 def test_sigkill_mid_load_loses_no_answered_prediction(
