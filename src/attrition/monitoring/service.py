@@ -367,31 +367,44 @@ def labelled_rows(check: Check, database_url: str) -> pd.DataFrame | None:
     return window_training_rows(check.window)
 
 
+@dataclass(frozen=True, slots=True)
+class RetrainContext:
+    """What a retrain of one check needs besides the check."""
+
+    settings: Settings
+    config: MonitoringConfig
+    database_url: str
+    now: datetime
+
+
 def maybe_retrain(
-    check: Check,
-    report_id: int,
-    requested: bool,
-    settings: Settings,
-    config: MonitoringConfig,
-    database_url: str,
-    now: datetime,
+    check: Check, report_id: int, requested: bool, context: RetrainContext
 ) -> RetrainOutcome:
     """Retrain when asked and a trigger enabled in the config is confirmed."""
     if not requested:
         return RetrainOutcome("not_requested")
-    triggers = retrain_triggers(check.drift, check.performance, config.retrain)
-    if not triggers:
-        return RetrainOutcome("not_needed", reason="no confirmed drift or decay")
+    triggers = retrain_triggers(check.drift, check.performance, context.config.retrain)
+    return retrain_on(check, report_id, triggers, context) if triggers else _not_needed()
+
+
+def _not_needed() -> RetrainOutcome:
+    return RetrainOutcome("not_needed", reason="no confirmed drift or decay")
+
+
+def retrain_on(
+    check: Check, report_id: int, triggers: tuple[str, ...], context: RetrainContext
+) -> RetrainOutcome:
+    """Retrain for these confirmed triggers (the retrain step applies the cooldown)."""
     request = RetrainRequest(
         model_name=check.champion.name,
         report_id=report_id,
         triggers=triggers,
-        current_rows=labelled_rows(check, database_url),
+        current_rows=labelled_rows(check, context.database_url),
         current_source=check.window.provenance.source,
-        cooldown_hours=config.cooldown_hours(settings),
-        now=now,
+        cooldown_hours=context.config.cooldown_hours(context.settings),
+        now=context.now,
     )
-    return run_retrain(request, settings, database_url)
+    return run_retrain(request, context.settings, context.database_url)
 
 
 # --------------------------------------------------------------------------- entry
@@ -445,16 +458,6 @@ RetrainJob = Callable[[], dict[str, Any]]
 Spawn = Callable[[int, RetrainJob], bool]
 
 
-@dataclass(frozen=True, slots=True)
-class RetrainContext:
-    """What a retrain of one check needs besides the check."""
-
-    settings: Settings
-    config: MonitoringConfig
-    database_url: str
-    now: datetime
-
-
 def retrain_in_background(
     spawn: Spawn, check: Check, report_id: int, alert: AlertOutcome, context: RetrainContext
 ) -> RetrainOutcome:
@@ -462,18 +465,21 @@ def retrain_in_background(
     the job's own outcome, written when it ends, is never overwritten."""
     triggers = retrain_triggers(check.drift, check.performance, context.config.retrain)
     if not triggers:
-        return RetrainOutcome("not_needed", reason="no confirmed drift or decay")
+        return _not_needed()
     started = RetrainOutcome("started", triggers=triggers)
     finish_report(context.database_url, report_id, alert, started)
-    job = partial(_retrain_and_finish, check, report_id, alert, context)
+    job = partial(_retrain_and_finish, check, report_id, triggers, alert, context)
     return started if spawn(report_id, job) else RetrainOutcome("already_running", triggers)
 
 
 def _retrain_and_finish(
-    check: Check, report_id: int, alert: AlertOutcome, context: RetrainContext
+    check: Check,
+    report_id: int,
+    triggers: tuple[str, ...],
+    alert: AlertOutcome,
+    context: RetrainContext,
 ) -> dict[str, Any]:
-    outcome = maybe_retrain(check, report_id, True, context.settings, context.config,
-                            context.database_url, context.now)  # fmt: skip
+    outcome = retrain_on(check, report_id, triggers, context)
     finish_report(context.database_url, report_id, alert, outcome)
     return outcome.to_dict()
 
@@ -500,11 +506,11 @@ def run_monitoring(
         html=html,
     )
     alert = send_alert(check, report_id, settings, config, database_url, now)
+    context = RetrainContext(settings, config, database_url, now)
     if retrain and spawn is not None:
-        context = RetrainContext(settings, config, database_url, now)
         outcome = retrain_in_background(spawn, check, report_id, alert, context)
     else:
-        outcome = maybe_retrain(check, report_id, retrain, settings, config, database_url, now)
+        outcome = maybe_retrain(check, report_id, retrain, context)
     if outcome.status != "started":  # a started job records its own outcome when it ends
         finish_report(database_url, report_id, alert, outcome)
     logger.info(

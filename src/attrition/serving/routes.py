@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -36,6 +36,9 @@ from attrition.serving.security import (
 )
 from attrition.serving.state import ServingState
 from attrition.settings import Settings
+
+if TYPE_CHECKING:  # the monitoring stack is imported only when a check runs
+    from attrition.monitoring.service import RetrainJob, Spawn
 
 logger = logging.getLogger(__name__)
 
@@ -459,7 +462,7 @@ def _monitoring_runner() -> Callable[..., Any] | None:
     return runner if callable(runner) else None
 
 
-def _run_monitoring(runner: Callable[..., Any], retrain: bool, spawn: Any) -> Any:
+def _run_monitoring(runner: Callable[..., Any], retrain: bool, spawn: "Spawn") -> Any:
     try:
         return runner(retrain=retrain, spawn=spawn)
     except AttritionError as error:  # e.g. no reference or too few current rows
@@ -477,17 +480,13 @@ def _retrain_status(result: Any) -> str:
     return status if status in ("started", "already_running") else "not_needed"
 
 
-def _spawn_retrain(
-    state: ServingState, who: Principal, report_id: int, job: Callable[[], dict[str, Any]]
-) -> bool:
+def _spawn_retrain(state: ServingState, who: Principal, report_id: int, job: "RetrainJob") -> bool:
     """Run ``job`` (the retrain of report ``report_id``'s check) on the background runner,
     one at a time per process; False when one is already running."""
     return state.retrains.start(lambda: _retrain(state, who, report_id, job))
 
 
-def _retrain(
-    state: ServingState, who: Principal, report_id: int, job: Callable[[], dict[str, Any]]
-) -> None:
+def _retrain(state: ServingState, who: Principal, report_id: int, job: "RetrainJob") -> None:
     """The background retrain of a checked report, audited; reload if promoted."""
     _audit(state, who, "monitoring.retrain_started", str(report_id), {})
     try:
