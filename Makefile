@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev demo test test-unit lint format typecheck bench clean
+.PHONY: help install install-dev demo test-deps test test-fast lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,11 +28,16 @@ install-dev: $(UV) ## Create .venv with runtime and dev dependencies
 demo: install ## Run the whole main job on embedded defaults (SQLite, local MLflow)
 	$(BIN)/attrition quickstart
 
-test: install-dev ## Run the whole test suite
-	$(BIN)/pytest
+test-deps: ## Check the programs the tests drive; as root, install the missing ones
+	@PYTHON=$(PYTHON) scripts/test-deps.sh
 
-test-unit: install-dev ## Unit tests only
-	$(BIN)/pytest tests/unit
+test: test-deps install-dev ## The whole suite (starts its own PostgreSQL and Redis)
+	@$(BIN)/pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the suite is broken" >&2; exit 1; fi; \
+	exit $$status
+
+test-fast: test-deps install-dev ## Unit tests only, under 2 minutes: the edit-test loop
+	$(BIN)/pytest tests/unit -q
 
 lint: install-dev ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check src tests benchmarks
@@ -44,7 +49,7 @@ format: install-dev ## Apply ruff fixes and formatting
 	$(BIN)/ruff format src tests benchmarks
 
 bench: install-dev ## Run the benchmarks (they print ratios against baselines)
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in benchmarks/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean: ## Remove local state (var/) and caches, keep .venv
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

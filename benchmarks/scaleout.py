@@ -2,14 +2,15 @@
 
     python benchmarks/scaleout.py [--seconds 15] [--connections 16] [--rounds 1]
 
-Sets up what the local cluster needs: a fresh PostgreSQL database (``ATTRITION_TEST_POSTGRES_URL``
-or the local server's ``test`` database as admin), Redis (``ATTRITION_BENCH_REDIS_URL``, default
-database 12 of the local server), a champion trained by the training library with a tiny search
+Sets up what the local cluster needs: PostgreSQL and Redis (``ATTRITION_TEST_POSTGRES_URL`` and
+``ATTRITION_TEST_REDIS_URL``, else throw-away servers of its own as the test suite starts them),
+a fresh database, a champion trained by the training library with a tiny search
 (or ``--mlflow-uri`` of an existing store), and a predictor key. Then, for 1 and for 2 replicas,
 :class:`attrition.scaleout.LocalCluster` runs them behind nginx rendered from ``deploy/nginx``
-(plain HTTP on loopback) and wrk (Debian package) drives ``POST /v1/predictions`` with real dev
-rows for a fixed time after a short warm-up. Every request is authenticated, rate-limited
-through Redis, validated, scored with explanations and logged to PostgreSQL.
+(plain HTTP on loopback) and wrk (Debian package) drives ``POST /v1/predictions`` with workforce
+rows (``ATTRITION_REAL_DATA``, else synthetic) for a fixed time after a short warm-up. Every
+request is authenticated, rate-limited through Redis, validated, scored with explanations and
+logged to PostgreSQL.
 
 The ratio is 2-replica throughput over 1-replica throughput measured in the same run. Read it
 against the machine: replicas, nginx, PostgreSQL, Redis and wrk share its cores (``os.cpu_count()``
@@ -33,15 +34,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from _workforce import start_services, workforce_csv
+
 REPO = Path(__file__).resolve().parents[1]
-DEV_CSV = (
-    Path(os.environ.get("ATTRITION_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "ibm_hr_attrition_dev.csv"
-)
-ADMIN_URL = os.environ.get(
-    "ATTRITION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("ATTRITION_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS_DATABASE = 12
 WARMUP_S = 3
 
 
@@ -51,11 +47,12 @@ def fresh_database() -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
     name = f"attrition_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin_url = os.environ["ATTRITION_TEST_POSTGRES_URL"]
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         from attrition.db.engine import get_engine
 
@@ -65,6 +62,10 @@ def fresh_database() -> Iterator[str]:
         admin.dispose()
 
 
+def redis_url(database: int) -> str:
+    return f"{os.environ['ATTRITION_TEST_REDIS_URL'].rsplit('/', 1)[0]}/{database}"
+
+
 def configure(workdir: Path, database_url: str, mlflow_uri: str | None) -> None:
     """This process's settings; the replicas inherit them."""
     var = workdir / "var"
@@ -72,7 +73,7 @@ def configure(workdir: Path, database_url: str, mlflow_uri: str | None) -> None:
         {
             "ATTRITION_VAR_DIR": str(var),
             "ATTRITION_DATABASE_URL": database_url,
-            "ATTRITION_REDIS_URL": REDIS_URL,
+            "ATTRITION_REDIS_URL": redis_url(REDIS_DATABASE),
             "ATTRITION_MLFLOW_TRACKING_URI": mlflow_uri or f"sqlite:///{var / 'mlflow.db'}",
             "ATTRITION_MLFLOW_ARTIFACT_ROOT": str(var / "mlartifacts"),
             "ATTRITION_OPTUNA_STORAGE": f"sqlite:///{var / 'optuna.db'}",
@@ -214,10 +215,11 @@ def main() -> None:
     import pandas as pd
 
     workdir = Path(tempfile.mkdtemp(prefix="attrition-bench-scaleout-"))
+    services = start_services()
     try:
         with fresh_database() as database_url:
             configure(workdir, database_url, args.mlflow_uri)
-            frame = pd.read_csv(DEV_CSV)
+            frame = pd.read_csv(workforce_csv(workdir))
             key = prepare(frame, train=args.mlflow_uri is None)
             rows = bodies(frame)
             results = []
@@ -226,6 +228,7 @@ def main() -> None:
                 results += [measure(n, key, rows, args, workdir) for n in order]
             print(json.dumps(report(results)))
     finally:
+        services.stop()  # type: ignore[attr-defined]
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -31,11 +31,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from _workforce import workforce_csv
+
 REPO = Path(__file__).resolve().parents[1]
-DEV_CSV = (
-    Path(os.environ.get("ATTRITION_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "ibm_hr_attrition_dev.csv"
-)
 BIN = Path(sys.executable).parent
 BATCH_ROWS = 100
 
@@ -286,7 +284,7 @@ def api(args: argparse.Namespace) -> dict[str, Any]:
 
     workdir = Path(tempfile.mkdtemp(prefix="attrition-bench-"))
     env = configure(workdir)
-    frame = pd.read_csv(DEV_CSV)
+    frame = pd.read_csv(workforce_csv(workdir))
     version = prepare_champion(frame)
     from attrition.serving.auth import create_key
     from attrition.settings import get_settings
@@ -399,7 +397,7 @@ def offline(args: argparse.Namespace) -> dict[str, Any]:
 
     workdir = Path(tempfile.mkdtemp(prefix="attrition-bench-"))
     configure(workdir)
-    frame = pd.read_csv(DEV_CSV)
+    frame = pd.read_csv(workforce_csv(workdir))
     prepare_champion(frame)
     from attrition.serving.batch import load_champion
 

@@ -1,4 +1,10 @@
-"""Fixtures shared by every test: isolated settings, database URLs, the real dev data."""
+"""Fixtures shared by every test: isolated settings, database URLs, the development data.
+
+The suite runs on data the project makes itself: ``dev_csv`` is a calibrated synthetic
+workforce of the IBM HR schema. Checks that only mean something on real rows take the real
+file from ``ATTRITION_REAL_DATA`` (fixture ``real_csv``); without it they are skipped and
+the run ends with one line saying how many and how to enable them.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,31 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from attrition.data.synthetic import generate_workforce, write_csv
 from attrition.db.engine import _session_factory, get_engine
 from attrition.settings import get_settings
+from attrition_services import SessionServices, postgres_admin_url, start_test_services
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("ATTRITION_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-DEV_CSV = SHARED_DATA / "ibm_hr_attrition_dev.csv"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ATTRITION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+REAL_DATA_ENV = "ATTRITION_REAL_DATA"
+REAL_DATA_SKIP = f"real-data check: set {REAL_DATA_ENV} to the IBM HR attrition CSV to run it"
+# The development workforce: as many rows and leavers as the real development sample.
+DEV_ROWS = 1176
+DEV_LEAVERS = 190
+DEV_SEED = 20240630
+
+
+_services = SessionServices()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the session's own PostgreSQL and Redis (see ``attrition_services``)."""
+    global _services
+    _services = start_test_services()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _services.stop()
 
 
 def _clear_caches() -> None:
@@ -43,11 +65,38 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def dev_csv() -> Path:
-    """The 1,176 real rows of the IBM schema in ../shared/data."""
-    if not DEV_CSV.exists():
-        pytest.fail(f"real dev data missing at {DEV_CSV} (set ATTRITION_SHARED_DATA)")
-    return DEV_CSV
+def dev_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The development workforce: 1,176 synthetic employees (190 leavers) of the IBM schema."""
+    frame = generate_workforce(DEV_ROWS, DEV_SEED, attrition_rate=DEV_LEAVERS / DEV_ROWS)
+    return write_csv(frame, tmp_path_factory.mktemp("dev-data") / "workforce_dev.csv")
+
+
+@pytest.fixture(scope="session")
+def real_csv() -> Path:
+    """The real IBM HR attrition file named by ``ATTRITION_REAL_DATA``; skipped without it."""
+    setting = os.environ.get(REAL_DATA_ENV, "").strip()
+    if not setting:
+        pytest.skip(REAL_DATA_SKIP)
+    path = Path(setting).expanduser()
+    if not path.is_file():
+        pytest.fail(f"{REAL_DATA_ENV}={setting} is not a file")
+    return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many real-data checks were skipped, and how to run them."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if REAL_DATA_ENV in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} real-data checks skipped: set {REAL_DATA_ENV}=/path/to/"
+            "WA_Fn-UseC_-HR-Employee-Attrition.csv to run them (see README, Testing)",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture
@@ -59,10 +108,11 @@ def sqlite_url(isolated_settings: Path) -> str:
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database on the local server, dropped afterwards."""
     name = f"attrition_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin_url = postgres_admin_url()
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     yield url
     get_engine(url).dispose()
     with admin.connect() as connection:

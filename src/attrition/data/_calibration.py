@@ -2,7 +2,7 @@
 
 Only figures live here, never rows: category shares, conditional shares, quantile knots
 and correlations, and the log-odds of a risk model. They were derived once from
-``../shared/data/ibm_hr_attrition_dev.csv`` (1,176 rows) as follows:
+the development sample of the IBM HR attrition file (1,176 of its rows) as follows:
 
 * shares: value counts divided by the group size, in the category order of
   :mod:`attrition.schema` (levels, scales and counts in ascending value order);

@@ -1,4 +1,4 @@
-"""Tables of DESIGN.md. Employee ids are stored only as keyed pseudonyms (``employee_key``)."""
+"""Tables of docs/reference.md. Employee ids are stored only as keyed pseudonyms."""
 
 from __future__ import annotations
 

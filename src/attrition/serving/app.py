@@ -1,4 +1,4 @@
-"""The FastAPI application factory: routes of DESIGN.md under ``/v1`` plus health and metrics."""
+"""The FastAPI application factory: docs/reference.md's routes under ``/v1``, health and metrics."""
 
 from __future__ import annotations
 

@@ -24,15 +24,13 @@ from attrition.db.migrate import upgrade
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
 from attrition.serving.auth import create_key
 from attrition.settings import Settings
+from attrition_services import postgres_admin_url, redis_test_url
 from attrition_testkit import require_tool
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ATTRITION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 # A Redis database of its own: rate-limit keys carry random key ids, so runs never collide.
-REDIS_URL = os.environ.get("ATTRITION_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+REDIS_DATABASE = 11
 
 
 @contextmanager
@@ -40,10 +38,11 @@ def fresh_postgres() -> Iterator[str]:
     """A new, migrated PostgreSQL database (as the ``postgres_url`` fixture makes them), for
     clusters shared by a module; dropped afterwards."""
     name = f"attrition_scaleout_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin_url = postgres_admin_url()
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     try:
         upgrade(url)
         yield url
@@ -66,7 +65,7 @@ def cluster_env(
         {
             "ATTRITION_VAR_DIR": str(root / "var"),
             "ATTRITION_DATABASE_URL": database_url,
-            "ATTRITION_REDIS_URL": REDIS_URL,
+            "ATTRITION_REDIS_URL": redis_test_url(REDIS_DATABASE),
             "ATTRITION_PSEUDONYM_KEY": "scaleout-test-pseudonym-key",
             "ATTRITION_MODEL_POLL_SECONDS": "0",
             "ATTRITION_LOG_LEVEL": "WARNING",

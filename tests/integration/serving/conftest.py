@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from attrition_services import PostgresServer, new_folder
 from attrition_testkit import TESTS, load_module
 
 REPO = Path(__file__).resolve().parents[3]
@@ -118,93 +118,17 @@ def run_load(
     return result
 
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-class PostgresInstance:
-    """A throw-away PostgreSQL cluster (initdb in a temp folder, own port, run as the
-    postgres user) that a test may stop and start without harming anything else."""
-
-    def __init__(self, folder: Path, port: int) -> None:
-        self.folder, self.port = folder, port
-        self.data = folder / "data"
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/attrition"
-
-    def _as_postgres(self, *command: str, timeout: float = 120) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", *command],
-            check=True,
-            capture_output=True,
-            timeout=timeout,
-        )
-
-    def init(self) -> None:
-        self._as_postgres(
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(self.data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        self.start()
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(
-            self.url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as connection:
-            connection.execute(text("CREATE DATABASE attrition"))
-        admin.dispose()
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c max_connections=100"
-        )
-        self._as_postgres(
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.folder / "postgres.log"),
-            "-w",
-            "start",
-        )
-
-    def stop(self) -> None:
-        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-
 @pytest.fixture
-def own_postgres() -> Iterator[PostgresInstance]:
-    import shutil
-    import tempfile
-
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL binaries missing under {PG_BIN}")
-    folder = Path(tempfile.mkdtemp(prefix="attrition-pg-"))
-    shutil.chown(folder, "postgres", "postgres")
-    instance = PostgresInstance(folder, support.free_port())
-    instance.init()
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the test's own, which it may stop and start at will."""
+    instance = PostgresServer(new_folder("pg-own"), database="attrition").init()
     try:
         yield instance
     finally:
         from attrition.db.engine import get_engine
 
-        get_engine(instance.url).dispose()
-        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-            instance.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        get_engine(instance.url()).dispose()
+        instance.remove()
 
 
 def start_load(

@@ -17,8 +17,9 @@ from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import PredictionLog
 from attrition.serving.spool import spooled_rows
+from attrition_services import PostgresServer
 
-from .conftest import PostgresInstance, live_api, make_keys, run_load, start_load, support
+from .conftest import live_api, make_keys, run_load, start_load, support
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SECONDS = 60
@@ -86,12 +87,12 @@ def test_sixty_seconds_of_load_every_200_is_logged(
 
 def test_a_database_outage_mid_load_loses_nothing(
     registry: dict[str, str],
-    own_postgres: PostgresInstance,
+    own_postgres: PostgresServer,
     dev_frame: pd.DataFrame,
     tmp_path: Path,
     isolated_settings: Path,
 ) -> None:
-    url_db = own_postgres.url
+    url_db = own_postgres.url()
     upgrade(url_db)
     keys = make_keys(url_db)
     get_engine(url_db).dispose()

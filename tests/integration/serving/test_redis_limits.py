@@ -8,16 +8,16 @@ import uuid
 import pytest
 
 from attrition.serving.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from attrition_services import redis_test_url
 
 pytestmark = pytest.mark.integration
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def test_replicas_share_one_budget_per_key() -> None:
     async def run() -> list[bool]:
         prefix = f"attrition:test:{uuid.uuid4().hex}:"
-        first = RedisRateLimiter(REDIS_URL, per_minute=4, prefix=prefix)
-        second = RedisRateLimiter(REDIS_URL, per_minute=4, prefix=prefix)
+        first = RedisRateLimiter(redis_test_url(), per_minute=4, prefix=prefix)
+        second = RedisRateLimiter(redis_test_url(), per_minute=4, prefix=prefix)
         try:
             decisions = [await limiter.hit("key-a") for limiter in (first, second) * 3]
             other = await second.hit("key-b")

@@ -1,4 +1,4 @@
-"""Every command of DESIGN.md is registered, documented, and fails usage errors with exit 2."""
+"""Every command of docs/reference.md is registered, documented, and fails usage errors (exit 2)."""
 
 import pytest
 from typer.testing import CliRunner

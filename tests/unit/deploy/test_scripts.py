@@ -19,16 +19,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
+
+from attrition_services import postgres_admin_url
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 SCRIPTS = sorted(DEPLOY.glob("*/*.sh"))
 LOOP = DEPLOY / "monitor" / "loop.sh"
 HEALTHCHECK = DEPLOY / "docker" / "healthcheck.py"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ATTRITION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 RECORDER = """#!/bin/sh
 # Records how it was called: arguments as JSON lines, plus the auth config if one is set.
 printf '%s\\n' "$@" > "$RECORD_DIR/$(basename "$0").args"
@@ -290,7 +289,7 @@ def scratch_names() -> Iterator[dict[str, str]]:
         "MLFLOW_AUTH_DB_NAME": f"deploy_mlauth_{suffix}",
         "OPTUNA_DB_NAME": f"deploy_optuna_{suffix}",
     }
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{names["POSTGRES_DB"]}"'))
     yield names
@@ -301,7 +300,7 @@ def scratch_names() -> Iterator[dict[str, str]]:
     admin.dispose()
 
 
-def can_connect(url: str) -> bool:
+def can_connect(url: str | URL) -> bool:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -318,19 +317,19 @@ def test_postgres_init_gives_mlflow_its_own_role_and_databases(
     scratch_names: dict[str, str], require_tool: Callable[[str], str]
 ) -> None:
     psql = Path(require_tool("psql"))
-    server = make_url(POSTGRES_ADMIN_URL)
+    server = make_url(postgres_admin_url())
     env = {
         **scratch_names,
         "PATH": f"{psql.parent}:/usr/bin:/bin",
         "PGHOST": server.host or "127.0.0.1",
         "PGPORT": str(server.port or 5432),
         "POSTGRES_USER": server.username or "postgres",
+        "PGPASSWORD": server.password or "",
         "MLFLOW_DB_PASSWORD": 'it\'s "quoted"; DROP ROLE x; --',
     }
     result = run_sh(DEPLOY / "postgres" / "init-databases.sh", env)
     assert result.returncode == 0, result.stderr
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    admin = create_engine(POSTGRES_ADMIN_URL)
+    admin = create_engine(postgres_admin_url())
     with admin.connect() as connection:
         owners: dict[str, str] = {
             str(name): str(owner)
@@ -352,7 +351,8 @@ def test_postgres_init_gives_mlflow_its_own_role_and_databases(
     assert owners[scratch_names["MLFLOW_AUTH_DB_NAME"]] == mlflow_role
     assert owners[scratch_names["OPTUNA_DB_NAME"]] == env["POSTGRES_USER"]
     assert has_password
-    as_mlflow = base.replace(f"//{server.username}@", f"//{mlflow_role}@")
-    assert can_connect(f"{as_mlflow}/{scratch_names['MLFLOW_DB_NAME']}")
-    assert not can_connect(f"{as_mlflow}/{scratch_names['POSTGRES_DB']}"), "HR tables reachable"
-    assert not can_connect(f"{as_mlflow}/{scratch_names['OPTUNA_DB_NAME']}")
+    as_mlflow = server.set(username=mlflow_role, password=env["MLFLOW_DB_PASSWORD"])
+    assert can_connect(as_mlflow.set(database=scratch_names["MLFLOW_DB_NAME"]))
+    hr_tables = as_mlflow.set(database=scratch_names["POSTGRES_DB"])
+    assert not can_connect(hr_tables), "HR tables reachable"
+    assert not can_connect(as_mlflow.set(database=scratch_names["OPTUNA_DB_NAME"]))

@@ -129,11 +129,12 @@ def test_a_real_shift_in_the_same_pool_is_caught(pool: tuple[dict[str, Any], np.
     assert result.drifted_features == ("MonthlyIncome",)
 
 
-# ------------------------------------------------------------------ the real dev file
+# ------------------------------------------------------------------ the real file
+# (real_csv: ATTRITION_REAL_DATA; skipped without it)
 
 
-def test_real_dev_file_split_in_two_shows_no_drift(dev_csv: Path) -> None:
-    frame = pd.read_csv(dev_csv)
+def test_real_file_split_in_two_shows_no_drift(real_csv: Path) -> None:
+    frame = pd.read_csv(real_csv)
     order = np.random.default_rng(2024).permutation(len(frame))
     half = len(frame) // 2
     first, second = frame.iloc[order[:half]], frame.iloc[order[half:]]
@@ -142,8 +143,8 @@ def test_real_dev_file_split_in_two_shows_no_drift(dev_csv: Path) -> None:
 
 
 @pytest.mark.parametrize("scenario", ["overtime_surge", "reorg", "new_hiring_wave"])
-def test_real_dev_file_against_a_drifted_scenario_shows_drift(dev_csv: Path, scenario: str) -> None:
-    real = _columns(pd.read_csv(dev_csv))
+def test_real_file_against_a_drifted_scenario_shows_drift(real_csv: Path, scenario: str) -> None:
+    real = _columns(pd.read_csv(real_csv))
     drifted = _columns(generate_workforce(1470, seed=5, scenario=scenario))
     result = compare(real, drifted, SPECS, CONFIG.drift)
     assert result.any_drift
