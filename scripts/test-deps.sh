@@ -11,14 +11,17 @@
 #
 #   scripts/test-deps.sh           check, and install as root
 #   scripts/test-deps.sh --check   check only (exit 1 when something is missing)
+#
+# TEST_DEPS_ROOT (a folder prefixed to absolute paths) and TEST_DEPS_PATH (where commands are
+# looked for; default PATH plus the sbin folders) check another tree: the script's own tests.
 set -euo pipefail
 
 # "<how to find it>:<Debian package>"; a path is tested as a file, a name on PATH and sbin.
 python="${PYTHON:-python3.11}"
 requirements=(
-    "${python}:${python}"
-    "python-venv:${python}-venv"
-    "/usr/bin/chromium:chromium"
+    "${python}:$(basename "$python")"
+    "python-venv:$(basename "$python")-venv"
+    "${TEST_DEPS_ROOT:-}/usr/bin/chromium:chromium"
     "nginx:nginx"
     "wrk:wrk"
     "openssl:openssl"
@@ -32,14 +35,14 @@ requirements=(
     "postgres-server:postgresql"
     "redis-server:redis-server"
 )
-search_path="${PATH}:/usr/sbin:/sbin:/usr/local/sbin"
+search_path="${TEST_DEPS_PATH:-${PATH}:/usr/sbin:/sbin:/usr/local/sbin}"
 
 has() {
     local what="$1"
     case "$what" in
         /*) [[ -x "$what" ]] ;;
         python-venv) PATH="$search_path" "$python" -c "import ensurepip, venv" 2>/dev/null ;;
-        postgres-server) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null ||
+        postgres-server) compgen -G "${TEST_DEPS_ROOT:-}/usr/lib/postgresql/*/bin/initdb" >/dev/null ||
             PATH="$search_path" command -v initdb >/dev/null ;;
         *) PATH="$search_path" command -v "$what" >/dev/null ;;
     esac
@@ -56,7 +59,7 @@ if ((${#missing[@]} == 0)); then
 fi
 
 install_command="apt-get install -y --no-install-recommends ${missing[*]}"
-if [[ "${1:-}" == "--check" || "$(id -u)" != 0 ]]; then
+if [[ "${1:-}" == "--check" || "$EUID" != 0 ]]; then
     {
         echo "test-deps: the test suite needs programs this machine lacks: ${missing[*]}"
         echo "test-deps: install them with:  sudo ${install_command}"
@@ -68,8 +71,7 @@ fi
 echo "test-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# shellcheck disable=SC2086  # the package list is meant to split into words
-apt-get install -y -qq --no-install-recommends ${missing[*]} >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for requirement in "${requirements[@]}"; do
     if ! has "${requirement%%:*}"; then
         echo "test-deps: ${requirement##*:} was installed but ${requirement%%:*} is still missing" >&2

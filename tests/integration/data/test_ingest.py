@@ -113,12 +113,20 @@ def test_snapshot_date_defaults_to_today_utc(
     assert result.as_dict()["snapshot_date"] == result.snapshot_date.isoformat()
 
 
+def with_value(line: str, column: int, value: str) -> str:
+    """A CSV line (no quoted fields) with one column's value replaced."""
+    fields = line.split(",")
+    fields[column] = value
+    return ",".join(fields)
+
+
 def test_quarantine_never_stores_raw_employee_ids(
     migrated_sqlite: str, dev_csv: Path, tmp_path: Path, stored_rows: Stored
 ) -> None:
     lines = dev_csv.read_text().splitlines()[:5]
-    lines[1] = lines[1].replace(",1,1,2,", ",1,E-1,2,", 1)  # EmployeeCount,EmployeeNumber,...
-    lines[2] = lines[2].replace(",Y,", ",N,", 1)
+    header = lines[0].split(",")
+    lines[1] = with_value(lines[1], header.index(IDENTIFIER), "E-1")
+    lines[2] = with_value(lines[2], header.index("Over18"), "N")
     path = tmp_path / "ids.csv"
     path.write_text("\n".join(lines))
     ingest_file(path, date(2024, 1, 31))
@@ -131,7 +139,7 @@ def test_quarantine_never_stores_raw_employee_ids(
             "reason": "not an integer; expected an integer from 1 to 2147483647",
         }
     ]
-    raw_id = lines[2].split(",")[9]
+    raw_id = lines[2].split(",")[header.index(IDENTIFIER)]
     assert bad_constant[1] == pseudonymise(raw_id, KEY) == bad_constant[2][IDENTIFIER]
 
 
