@@ -24,9 +24,10 @@ from sqlalchemy import Connection, Date, Table, delete, func, insert, select, te
 from sqlalchemy.engine import make_url
 
 from attrition import registry
+from attrition.audit import AuditAction, record_event
 from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import current_revision
-from attrition.db.models import AuditEvent, Base, PredictionLog
+from attrition.db.models import Base, PredictionLog
 from attrition.db.types import UTCDateTime, utcnow
 from attrition.errors import AttritionError
 from attrition.settings import Settings
@@ -51,7 +52,7 @@ def prune(settings: Settings, now: datetime | None = None, actor: str = "cli") -
     run_cutoff = now - timedelta(days=settings.mlflow_retention_days)
     versions, runs = prune_mlflow(client, settings, run_cutoff)
     result = PruneResult(logs, versions, runs)
-    _audit(settings.database_url, actor, "maintenance.prune", asdict(result))
+    _audit(settings.database_url, actor, AuditAction.MAINTENANCE_PRUNE, asdict(result))
     return result
 
 
@@ -117,9 +118,9 @@ def _purge_deleted_runs(settings: Settings, run_ids: list[str]) -> None:
         raise AttritionError(f"mlflow gc failed: {done.stderr.strip().splitlines()[-1:]}")
 
 
-def _audit(database_url: str, actor: str, action: str, details: dict[str, Any]) -> None:
+def _audit(database_url: str, actor: str, action: AuditAction, details: dict[str, Any]) -> None:
     with session_scope(database_url) as session:
-        session.add(AuditEvent(actor=actor, action=action, target=None, details=details))
+        record_event(session, actor=actor, action=action, details=details)
 
 
 # --- backup and restore ------------------------------------------------------------

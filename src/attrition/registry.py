@@ -31,6 +31,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from sqlalchemy import select
 
+from attrition.audit import alias_action, record_event
 from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import AuditEvent
@@ -41,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 CHAMPION: Final = "champion"
 CHALLENGER: Final = "challenger"
-ALIAS_ACTION_PREFIX: Final = "model.alias."
 REFERENCE_ARTIFACT: Final = "reference/reference.parquet"
 METRICS_ARTIFACT: Final = "metrics/holdout_metrics.json"
 MODEL_ARTIFACT: Final = "model"
@@ -158,13 +158,12 @@ def record_move(move: AliasMove) -> None:
     """Write one alias move to the audit trail."""
     url = ensure_database()
     with session_scope(url) as session:
-        session.add(
-            AuditEvent(
-                actor=move.actor,
-                action=ALIAS_ACTION_PREFIX + move.alias,
-                target=f"{move.model_name}/{move.version}",
-                details=move.to_dict(),
-            )
+        record_event(
+            session,
+            actor=move.actor,
+            action=alias_action(move.alias),
+            target=f"{move.model_name}/{move.version}",
+            details=move.to_dict(),
         )
 
 
@@ -175,7 +174,7 @@ def alias_history(alias: str = CHAMPION, model_name: str | None = None) -> list[
     with session_scope(url) as session:
         rows = session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.action == ALIAS_ACTION_PREFIX + alias)
+            .where(AuditEvent.action == alias_action(alias).value)
             .order_by(AuditEvent.id)
         ).all()
         details = [dict(row.details) for row in rows]

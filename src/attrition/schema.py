@@ -193,6 +193,14 @@ def model_feature_names(*, include_protected: bool = False) -> tuple[str, ...]:
     return tuple(name for name in FEATURE_NAMES if name not in PROTECTED_ATTRIBUTES)
 
 
+def categories_of(name: str) -> tuple[str, ...]:
+    """The allowed values of a categorical feature, in schema order."""
+    feature = FEATURES[name]
+    if not isinstance(feature, CategoricalFeature):
+        raise TypeError(f"{name} is not a categorical feature")
+    return feature.categories
+
+
 def allowed_values(name: str) -> str:
     """Human-readable description of what a column accepts, for error messages."""
     feature = FEATURES[name]

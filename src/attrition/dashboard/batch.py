@@ -17,8 +17,8 @@ import pandas as pd
 
 from attrition.dashboard.client import TooLargeError
 from attrition.dashboard.models import Prediction
-from attrition.dashboard.workforce import risk_band
 from attrition.errors import AttritionError
+from attrition.risk import risk_band
 from attrition.schema import (
     FEATURE_NAMES,
     FEATURES,

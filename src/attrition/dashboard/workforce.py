@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from attrition.dashboard.charts import compact, percent_format
 from attrition.dashboard.models import RiskGroup, RiskPeriod, WorkforceSummary
+from attrition.risk import RISK_BANDS
 
 # The groupings the overview shows, in order, by the API's name (``by_<name>``).
 GROUPINGS: dict[str, str] = {
@@ -24,16 +25,9 @@ GROUPINGS: dict[str, str] = {
     "overtime": "Overtime",
     "band": "Risk band",
 }
-BAND_ORDER = ("high", "medium", "low")
+BAND_ORDER = RISK_BANDS
 RISK_COLOR = "#c0392b"
 NEUTRAL_COLOR = "#2c7fb8"
-
-
-def risk_band(probability: float, threshold: float) -> str:
-    """The API's bands: high at or above the threshold, medium from half of it, else low."""
-    if probability >= threshold:
-        return "high"
-    return "medium" if probability >= threshold / 2 else "low"
 
 
 @dataclass(frozen=True, slots=True)

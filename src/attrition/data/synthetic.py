@@ -48,6 +48,7 @@ from attrition.schema import (
     RAW_COLUMNS,
     TARGET,
     CategoricalFeature,
+    categories_of,
 )
 from attrition.settings import get_settings
 
@@ -60,14 +61,8 @@ Bools = npt.NDArray[np.bool_]
 MAX_ROWS: Final = 10_000_000
 
 
-def _categories(name: str) -> tuple[str, ...]:
-    feature = FEATURES[name]
-    assert isinstance(feature, CategoricalFeature)
-    return feature.categories
-
-
-DEPARTMENTS: Final = _categories("Department")
-JOB_ROLES: Final = _categories("JobRole")
+DEPARTMENTS: Final = categories_of("Department")
+JOB_ROLES: Final = categories_of("JobRole")
 _LEVELS: Final = len(cal.JOB_LEVEL_SHARES)
 _SCALES: Final = tuple(cal.SCALE_SHARES)
 _TENURE_FIELDS: Final = ("YearsInCurrentRole", "YearsWithCurrManager", "YearsSinceLastPromotion")
@@ -482,7 +477,7 @@ def _conditions(latent: dict[str, Floats], drift: Drift) -> dict[str, Ints]:
 
 
 def _code(name: str, category: str) -> int:
-    return _categories(name).index(category)
+    return categories_of(name).index(category)
 
 
 def _is(columns: dict[str, Ints], name: str, *categories: str) -> Bools:

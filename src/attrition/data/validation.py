@@ -49,9 +49,9 @@ from attrition.schema import (
     TARGET,
     TARGET_LABELS,
     TENURE_ORDER,
-    CategoricalFeature,
     NumericFeature,
     allowed_values,
+    categories_of,
 )
 
 MAX_FIELD_CHARS = 1024
@@ -202,9 +202,7 @@ def _allowed_strings(name: str) -> tuple[str, ...]:
         return TARGET_LABELS
     if name in CONSTANT_COLUMNS:
         return (str(CONSTANT_COLUMNS[name]),)
-    feature = FEATURES[name]
-    assert isinstance(feature, CategoricalFeature)
-    return feature.categories
+    return categories_of(name)
 
 
 @lru_cache(maxsize=1)

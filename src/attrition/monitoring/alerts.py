@@ -3,10 +3,10 @@
 ``build_alert`` turns a drift (and performance) result into an ``Alert`` with a fingerprint
 of what is wrong: model name and version, the drifted features, prediction drift and the
 performance decay reasons. ``dispatch_alert`` sends it at most once per ongoing drift: the
-state lives in ``audit_event`` rows (``action="alert"`` / ``"alert_resolved"``, target = the
-model name). The same fingerprint is not sent again until a check comes back clean (which
-records ``alert_resolved``) or ``repeat_after_hours`` passes; a channel that failed is
-retried on the next check without repeating the channels that succeeded.
+state lives in ``audit_event`` rows (``monitoring.alert`` / ``monitoring.alert_resolved``,
+target = the model name). The same fingerprint is not sent again until a check comes back clean
+(which records ``monitoring.alert_resolved``) or ``repeat_after_hours`` passes; a channel that
+failed is retried on the next check without repeating the channels that succeeded.
 
 Alerts carry feature names and aggregate statistics only. The webhook URL and the GitHub
 token are secrets: they are never logged nor stored.
@@ -28,6 +28,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attrition.audit import AuditAction, record_event
 from attrition.db.engine import session_scope
 from attrition.db.models import AuditEvent
 from attrition.db.types import utcnow
@@ -40,8 +41,8 @@ from attrition.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 ACTOR = "monitor"
-ALERT_ACTION = "alert"
-RESOLVED_ACTION = "alert_resolved"
+ALERT_ACTION = AuditAction.MONITORING_ALERT
+RESOLVED_ACTION = AuditAction.MONITORING_ALERT_RESOLVED
 DELIVERED = "delivered"
 MAX_LISTED = 10
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -305,7 +306,7 @@ class AlertState:
 
 
 def last_alert_state(session: Session, model_name: str) -> AlertState | None:
-    """The newest ``alert`` / ``alert_resolved`` audit event for the model, if any."""
+    """The newest alert or alert-resolved audit event for the model, if any."""
     query = (
         select(AuditEvent)
         .where(AuditEvent.action.in_((ALERT_ACTION, RESOLVED_ACTION)))
@@ -362,7 +363,7 @@ def _send(
 def _record(database_url: str | None, target: str, alert: Alert, channels: dict[str, str]) -> None:
     details = {**alert.log_fields(), "channels": channels}
     with session_scope(database_url) as session:
-        session.add(AuditEvent(actor=ACTOR, action=ALERT_ACTION, target=target, details=details))
+        record_event(session, actor=ACTOR, action=ALERT_ACTION, target=target, details=details)
 
 
 def _resolve(database_url: str | None, model_name: str, last: AlertState | None) -> AlertOutcome:
@@ -370,8 +371,8 @@ def _resolve(database_url: str | None, model_name: str, last: AlertState | None)
         return AlertOutcome("quiet")
     details = {"fingerprint": last.fingerprint}
     with session_scope(database_url) as session:
-        session.add(
-            AuditEvent(actor=ACTOR, action=RESOLVED_ACTION, target=model_name, details=details)
+        record_event(
+            session, actor=ACTOR, action=RESOLVED_ACTION, target=model_name, details=details
         )
     logger.info("drift resolved for %s", model_name, extra={"event": "drift_resolved"})
     return AlertOutcome("resolved", last.fingerprint)

@@ -13,7 +13,7 @@ Training data, one row per employee, newest record first:
 2. plus the rows of the newest labelled database snapshot for employees not in (1).
 
 Every step is an ``audit_event`` (actor ``monitor``, target the model name):
-``monitor.retrain.started``, ``.skipped`` (cooldown or a concurrent retrain),
+``monitoring.retrain.started``, ``.skipped`` (cooldown or a concurrent retrain),
 ``.failed``, ``.finished`` (version, gate verdict, promotion) and ``.reload`` (how the API
 learns of a new champion). The cooldown (``retrain.cooldown_hours``, else
 ``ATTRITION_RETRAIN_COOLDOWN_HOURS``) is read from the ``started`` events, so retrain
@@ -38,9 +38,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attrition.audit import AuditAction, record_event
 from attrition.db.engine import session_scope
 from attrition.db.models import AuditEvent
-from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 from attrition.monitoring.config import RetrainConfig
 from attrition.monitoring.drift import DriftResult
@@ -56,11 +56,11 @@ if TYPE_CHECKING:  # the ML stack is imported when a retrain runs
 logger = logging.getLogger(__name__)
 
 ACTOR = "monitor"
-STARTED = "monitor.retrain.started"
-SKIPPED = "monitor.retrain.skipped"
-FAILED = "monitor.retrain.failed"
-FINISHED = "monitor.retrain.finished"
-RELOAD = "monitor.retrain.reload"
+STARTED = AuditAction.RETRAIN_STARTED
+SKIPPED = AuditAction.RETRAIN_SKIPPED
+FAILED = AuditAction.RETRAIN_FAILED
+FINISHED = AuditAction.RETRAIN_FINISHED
+RELOAD = AuditAction.RETRAIN_RELOAD
 RELOAD_TIMEOUT_S = 60.0
 Status = Literal[
     "not_requested", "not_needed", "skipped", "failed", "trained", "started", "already_running"
@@ -117,22 +117,16 @@ def retrain_triggers(
 
 def audit(
     database_url: str,
-    action: str,
+    action: AuditAction,
     model_name: str,
     details: dict[str, Any],
     at: datetime | None = None,
 ) -> int:
     """Write one retraining audit event (at ``at``, default now); its id."""
     with session_scope(database_url) as session:
-        event = AuditEvent(
-            actor=ACTOR,
-            action=action,
-            target=model_name,
-            details=details,
-            created_at=at or utcnow(),
+        event = record_event(
+            session, actor=ACTOR, action=action, target=model_name, details=details, at=at
         )
-        session.add(event)
-        session.flush()
         return int(event.id)
 
 

@@ -19,8 +19,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from attrition.audit import AuditAction, record_event
 from attrition.db.engine import session_scope
-from attrition.db.models import ApiKey, AuditEvent
+from attrition.db.models import ApiKey
 from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 
@@ -103,13 +104,12 @@ def create_key(name: str, role: str, *, database_url: str, server_secret: bytes)
                 key_hash=hash_key(raw_key, hashing_key(server_secret)),
             )
         )
-        session.add(
-            AuditEvent(
-                actor="cli",
-                action="api_key.create",
-                target=key_id,
-                details={"name": clean_name, "role": parsed.name},
-            )
+        record_event(
+            session,
+            actor="cli",
+            action=AuditAction.API_KEY_CREATE,
+            target=key_id,
+            details={"name": clean_name, "role": parsed.name},
         )
     return NewKey(key_id=key_id, name=clean_name, role=parsed, secret=raw_key)
 
@@ -165,8 +165,8 @@ def revoke_key(value: str, *, database_url: str, actor: str = "cli") -> KeyInfo:
             raise AttritionError(f"key_id: no API key {key_id!r}; `attrition keys list` shows them")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
-            session.add(AuditEvent(actor=actor, action="api_key.revoke", target=key_id,
-                                   details={"name": row.name, "role": row.role}))  # fmt: skip
+            record_event(session, actor=actor, action=AuditAction.API_KEY_REVOKE, target=key_id,
+                         details={"name": row.name, "role": row.role})  # fmt: skip
         session.flush()
         return KeyInfo.of(row)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
+from attrition.audit import AuditAction, record_event
 from attrition.db.engine import session_scope
 from attrition.db.models import (
-    AuditEvent,
     EmployeeSnapshot,
     ErasureTombstone,
     Outcome,
@@ -39,5 +39,7 @@ def erase_employee(
             result = session.execute(delete(table).where(table.employee_key == key))
             counts[str(table.__tablename__)] = int(result.rowcount or 0)  # type: ignore[attr-defined]
         session.add(ErasureTombstone(employee_key=key, actor=actor, rows_deleted=counts))
-        session.add(AuditEvent(actor=actor, action="employee.erase", target=key, details=counts))
+        record_event(
+            session, actor=actor, action=AuditAction.EMPLOYEE_ERASE, target=key, details=counts
+        )
     return counts

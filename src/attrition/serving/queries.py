@@ -8,9 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from attrition.db.models import DriftReport, Outcome, PredictionLog
+from attrition.risk import BAND_FLOORS, LOWEST_BAND
 from attrition.serving import schemas
 
 
@@ -101,11 +102,15 @@ def record_outcomes(
     return schemas.OutcomeResult(recorded=len(new), updated=len(items) - len(new))
 
 
-def risk_band(probability: float, threshold: float) -> str:
-    """low below half the threshold, medium up to it, high at or above it."""
-    if probability >= threshold:
-        return "high"
-    return "medium" if probability >= threshold / 2 else "low"
+def risk_band_case(
+    probability: ColumnElement[float] | InstrumentedAttribute[float],
+    threshold: ColumnElement[float] | InstrumentedAttribute[float],
+) -> ColumnElement[str]:
+    """:func:`attrition.risk.risk_band` as a SQL expression."""
+    return case(
+        *[(probability >= threshold * fraction, name) for name, fraction in BAND_FLOORS],
+        else_=LOWEST_BAND,
+    )
 
 
 WHAT_IF = "what-if"  # exploratory scores: logged, but not part of the workforce
@@ -148,11 +153,7 @@ def _latest(where: WorkforceFilter) -> Any:
     years = PredictionLog.features["YearsAtCompany"].as_integer()
     probability, threshold = PredictionLog.probability, PredictionLog.threshold
     tenure = case(*[(years < bound, label) for bound, label in TENURE_BANDS], else_=TENURE_TOP)
-    band = case(
-        (probability >= threshold, "high"),
-        (probability >= threshold / 2, "medium"),
-        else_="low",
-    )
+    band = risk_band_case(probability, threshold)
     inner = select(
         PredictionLog.probability.label("probability"),
         case((PredictionLog.at_risk.is_(True), 1), else_=0).label("risk"),

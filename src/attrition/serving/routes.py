@@ -15,11 +15,11 @@ from pydantic import BaseModel as PydanticModel
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from attrition.audit import AuditAction, record_event
 from attrition.db.engine import session_scope
-from attrition.db.models import AuditEvent
 from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
-from attrition.schema import FEATURES, IDENTIFIER_RANGE, CategoricalFeature, allowed_values
+from attrition.schema import IDENTIFIER_RANGE, allowed_values, categories_of
 from attrition.serving import queries, schemas
 from attrition.serving.auth import Principal, Role
 from attrition.serving.logs import request_id_var
@@ -298,10 +298,10 @@ def _data_routes(router: APIRouter) -> None:
         request: Request,
         days: int = Query(90, ge=1, le=3650),
         department: str | None = Query(
-            None, max_length=64, json_schema_extra={"enum": list(_categories("Department"))}
+            None, max_length=64, json_schema_extra={"enum": list(categories_of("Department"))}
         ),
         job_role: str | None = Query(
-            None, max_length=64, json_schema_extra={"enum": list(_categories("JobRole"))}
+            None, max_length=64, json_schema_extra={"enum": list(categories_of("JobRole"))}
         ),
         who: Principal = viewer,
     ) -> schemas.WorkforceSummary:
@@ -324,15 +324,9 @@ def _data_routes(router: APIRouter) -> None:
         return result
 
 
-def _categories(feature: str) -> tuple[str, ...]:
-    found = FEATURES[feature]
-    assert isinstance(found, CategoricalFeature)
-    return found.categories
-
-
 def _category(parameter: str, feature: str, value: str | None) -> str | None:
     """``value`` if it is one of the feature's categories; else a 422 naming them."""
-    if value is None or value in _categories(feature):
+    if value is None or value in categories_of(feature):
         return value
     raise RequestValidationError(
         [
@@ -368,7 +362,7 @@ def _monitoring_routes(router: APIRouter) -> None:
         result = _run_monitoring(runner, retrain, partial(_spawn_retrain, state, who))
         report_id = _report_id(result)
         status = _retrain_status(result) if retrain else "not_requested"
-        _audit(state, who, "monitoring.run", str(report_id), {"retrain": status})
+        _audit(state, who, AuditAction.MONITORING_RUN, str(report_id), {"retrain": status})
 
         def read() -> schemas.ReportSummary | None:
             with session_scope(state.settings.database_url) as session:
@@ -488,12 +482,12 @@ def _spawn_retrain(state: ServingState, who: Principal, report_id: int, job: "Re
 
 def _retrain(state: ServingState, who: Principal, report_id: int, job: "RetrainJob") -> None:
     """The background retrain of a checked report, audited; reload if promoted."""
-    _audit(state, who, "monitoring.retrain_started", str(report_id), {})
+    _audit(state, who, AuditAction.BACKGROUND_RETRAIN_STARTED, str(report_id), {})
     try:
         outcome = job()
     except Exception as error:
         logger.warning("background retrain failed: %s", type(error).__name__)
-        _audit(state, who, "monitoring.retrain_failed", str(report_id),
+        _audit(state, who, AuditAction.BACKGROUND_RETRAIN_FAILED, str(report_id),
                {"error": type(error).__name__})  # fmt: skip
         return
     details = {
@@ -502,7 +496,7 @@ def _retrain(state: ServingState, who: Principal, report_id: int, job: "RetrainJ
         "new_version": outcome.get("new_version"),
         "promoted": bool(outcome.get("promoted")),
     }
-    _audit(state, who, "monitoring.retrain_finished", str(report_id), details)
+    _audit(state, who, AuditAction.BACKGROUND_RETRAIN_FINISHED, str(report_id), details)
     if details["promoted"]:
         try:
             state.models.reload(broadcast=True)
@@ -519,13 +513,17 @@ def _report_id(result: Any) -> int:
 
 
 def _audit(
-    state: ServingState, who: Principal, action: str, target: str | None, details: dict[str, Any]
+    state: ServingState,
+    who: Principal,
+    action: AuditAction,
+    target: str | None,
+    details: dict[str, Any],
 ) -> None:
     """Record an admin action; a database outage is logged, not raised."""
     try:
         with session_scope(state.settings.database_url) as session:
-            session.add(
-                AuditEvent(actor=f"key:{who.key_id}", action=action, target=target, details=details)
+            record_event(
+                session, actor=f"key:{who.key_id}", action=action, target=target, details=details
             )
     except Exception as error:
         logger.error("audit event %s not recorded: %s", action, type(error).__name__)
@@ -550,7 +548,9 @@ def _after_move(state: ServingState, who: Principal, move: Any) -> schemas.Alias
         serving: str | None = served.version
     except Exception as error:
         serving = state.models.current.version if state.models.current else None
-        _audit(state, who, "model.reload_failed", serving, {"error": type(error).__name__})
+        _audit(
+            state, who, AuditAction.MODEL_RELOAD_FAILED, serving, {"error": type(error).__name__}
+        )
     state.extras.aliases(fresh=True)
     return schemas.AliasMoveResult(
         alias=move.alias,
@@ -665,12 +665,14 @@ def _admin_routes(router: APIRouter) -> None:
             previous, served = state.models.reload(broadcast=True)
         except Exception as error:
             kept = state.models.current.version if state.models.current else None
-            _audit(state, who, "model.reload_failed", kept, {"error": type(error).__name__})
+            _audit(
+                state, who, AuditAction.MODEL_RELOAD_FAILED, kept, {"error": type(error).__name__}
+            )
             raise HTTPException(
                 503, f"reload failed ({type(error).__name__}); still serving version {kept}"
             ) from None
         old = previous.version if previous else None
-        _audit(state, who, "model.reload", served.version, {"previous_version": old})
+        _audit(state, who, AuditAction.MODEL_RELOAD, served.version, {"previous_version": old})
         return schemas.ReloadResult(
             reloaded=old != served.version,
             previous_version=old,

@@ -32,11 +32,9 @@ from attrition.dashboard.workforce import (
     group_table,
     headline,
     missing_groupings,
-    risk_band,
     risk_bar,
     trend_figure,
 )
-from attrition.serving.queries import risk_band as api_risk_band
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -75,11 +73,6 @@ def _summary(**extra: Any) -> WorkforceSummary:
         **extra,
     }
     return WorkforceSummary.from_api(body)
-
-
-@pytest.mark.parametrize("probability", [0.0, 0.1, 0.149, 0.15, 0.29, 0.3, 0.9])
-def test_risk_band_matches_the_api(probability: float) -> None:
-    assert risk_band(probability, 0.3) == api_risk_band(probability, 0.3)
 
 
 def test_headline_from_api_aggregates() -> None:

@@ -171,7 +171,9 @@ def test_alert_reaches_webhook_and_github_once_per_ongoing_drift(
     logged = caplog.text + json.dumps([r.__dict__ for r in caplog.records], default=str)
     assert TOKEN not in logged and receiver.url not in logged
     with session_scope(migrated_any) as session:
-        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "alert")).all()
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "monitoring.alert")
+        ).all()
         assert len(events) == 2 and TOKEN not in json.dumps([e.details for e in events])
 
 

@@ -84,11 +84,11 @@ def test_a_due_retrain_runs_in_the_background_once(
     assert fake.calls == [True, True, False] and fake.jobs_run == 1
     with session_scope(serving_env) as session:
         events = session.scalars(
-            select(AuditEvent).where(AuditEvent.action.like("monitoring.retrain%"))
+            select(AuditEvent).where(AuditEvent.action.like("monitoring.background_retrain%"))
         ).all()
         assert [e.action for e in events] == [
-            "monitoring.retrain_started",
-            "monitoring.retrain_finished",
+            "monitoring.background_retrain.started",
+            "monitoring.background_retrain.finished",
         ]
         assert events[1].details["new_version"] == "2" and events[1].actor.startswith("key:")
         reports = session.scalars(select(DriftReport).order_by(DriftReport.id)).all()

@@ -21,7 +21,7 @@ from attrition.dashboard.batch import (
 )
 from attrition.dashboard.client import ApiError
 from attrition.errors import AttritionError
-from attrition.schema import FEATURES, REQUIRED_COLUMNS, CategoricalFeature
+from attrition.schema import REQUIRED_COLUMNS, categories_of
 from attrition.settings import get_settings
 
 RESULTS = "batch.results"
@@ -86,13 +86,11 @@ def score(check: BatchCheck, digest: str) -> None:
 
 def show_results(results: pd.DataFrame) -> None:
     st.subheader("Results")
-    departments = FEATURES["Department"]
-    assert isinstance(departments, CategoricalFeature)
     left, middle, right = st.columns(3)
     with left:
         minimum = st.slider("Minimum risk", 0.0, 1.0, 0.0, 0.05, key="batch-min", format="%.2f")
     with middle:
-        chosen = st.multiselect("Departments", departments.categories, key="batch-departments")
+        chosen = st.multiselect("Departments", categories_of("Department"), key="batch-departments")
     with right:
         at_risk_only = st.toggle("At risk only", key="batch-at-risk")
         lowest_first = st.toggle("Lowest risk first", key="batch-ascending")

@@ -25,7 +25,7 @@ from attrition.dashboard.whatif import (
     comparison_table,
     current_levers,
 )
-from attrition.schema import FEATURES, IDENTIFIER, CategoricalFeature, NumericFeature
+from attrition.schema import FEATURES, IDENTIFIER, NumericFeature, categories_of
 
 RESULT = "predict.result"
 SCENARIO = "predict.scenario"
@@ -114,16 +114,15 @@ def _bounds(name: str) -> tuple[int, int]:
 
 def lever_widgets(employee: dict[str, Any]) -> Levers:
     base = current_levers(employee)
-    overtime = FEATURES["OverTime"]
-    assert isinstance(overtime, CategoricalFeature)
+    overtime = categories_of("OverTime")
     left, right = st.columns(2)
     with left:
         chosen = st.radio(
             "Overtime",
-            overtime.categories,
+            overtime,
             horizontal=True,
             key="w_overtime",
-            index=overtime.categories.index(base.overtime),
+            index=overtime.index(base.overtime),
         )
         job = st.slider(
             "Job satisfaction",

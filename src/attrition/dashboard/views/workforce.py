@@ -17,16 +17,14 @@ from attrition.dashboard.workforce import (
     trend_figure,
     trend_table,
 )
-from attrition.schema import FEATURES, CategoricalFeature
+from attrition.schema import categories_of
 
 WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last year": 365}
 EVERYONE = "All"
 
 
 def categories(feature: str) -> list[str]:
-    found = FEATURES[feature]
-    assert isinstance(found, CategoricalFeature)
-    return [EVERYONE, *found.categories]
+    return [EVERYONE, *categories_of(feature)]
 
 
 def chosen(value: str) -> str | None:
