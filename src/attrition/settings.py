@@ -1,7 +1,9 @@
 """Runtime configuration from the environment (prefix ``ATTRITION_``) and ``.env``.
 
-Embedded defaults put every piece of local state under ``var/`` so one laptop needs no
-services. Secrets are ``SecretStr`` and never logged.
+Embedded defaults put every piece of local state under one folder, ``ATTRITION_VAR_DIR``
+(``var/``), so one laptop needs no services: the database, the MLflow store and artifacts,
+the pseudonym key, the spool, the model cache and the Optuna studies. Each can be pointed
+elsewhere on its own. Secrets are ``SecretStr`` and never logged.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,9 +25,10 @@ class Settings(BaseSettings):
 
     # --- shared -------------------------------------------------------------------
     var_dir: Path = Path("var")
-    database_url: str = "sqlite:///var/attrition.db"
-    mlflow_tracking_uri: str = "sqlite:///var/mlflow.db"
-    mlflow_artifact_root: str = "var/mlartifacts"
+    # "" = derived from var_dir (see _local_defaults)
+    database_url: str = ""
+    mlflow_tracking_uri: str = ""
+    mlflow_artifact_root: str = ""
     model_name: str = "attrition-classifier"
     experiment_name: str = "attrition-training"
     redis_url: str | None = None
@@ -73,6 +76,22 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     retrain_cooldown_hours: float = Field(default=24.0, ge=0)
 
+    @model_validator(mode="after")
+    def _local_defaults(self) -> Settings:
+        """Local stores not set on their own live in the one state folder."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'attrition.db'}"
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{self.var_dir / 'mlflow.db'}"
+        if not self.mlflow_artifact_root:
+            self.mlflow_artifact_root = str(self.var_dir / "mlartifacts")
+        return self
+
+    def create_state_dir(self) -> Path:
+        """The state folder, created (private to its owner) when missing."""
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.var_dir
+
     @property
     def optuna_storage_url(self) -> str:
         """Where Optuna keeps studies: the setting, or a SQLite file under ``var/``."""
@@ -95,5 +114,7 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once by an entry point; the state folder exists after."""
+    settings = Settings()
+    settings.create_state_dir()
+    return settings
