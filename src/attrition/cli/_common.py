@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from rich.console import Console
-
-from attrition.errors import NotAvailableError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,7 +23,3 @@ def emit(result: Mapping[str, Any], as_json: bool, render: Callable[[], None]) -
     else:
         render()
 
-
-def not_available(command: str, issue: str) -> NoReturn:
-    """Fail clearly for a command that a later piece of work fills in."""
-    raise NotAvailableError(f"`attrition {command}` is not available yet ({issue}).")
