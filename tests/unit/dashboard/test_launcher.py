@@ -69,6 +69,7 @@ def test_a_dead_child_stops_the_other_and_sets_the_exit_code() -> None:
 
 
 def test_ctrl_c_stops_both_and_exits_cleanly() -> None:
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN when the suite runs in the background
     children = {"api": start(SLEEPER, os.environ), "dashboard": start(SLEEPER, os.environ)}
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
@@ -78,7 +79,7 @@ def test_ctrl_c_stops_both_and_exits_cleanly() -> None:
         timer.cancel()
     assert code == 0
     assert all(child.poll() == -signal.SIGTERM for child in children.values())
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before, "the caller's handler is restored"
 
 
 def test_a_child_that_ignores_sigterm_is_killed() -> None:
