@@ -20,7 +20,7 @@ from attrition.data.synthetic import generate_workforce, write_csv
 from attrition.db.engine import get_engine
 from attrition.db.migrate import upgrade
 from attrition.errors import AttritionError
-from attrition.settings import Settings, get_settings
+from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +63,16 @@ def quickstart_steps() -> list[Step]:
 
 
 def run_quickstart(
+    settings: Settings,
     data: Path | None,
     *,
     trials: int | None = None,
     steps: Sequence[Step] | None = None,
     on_step: StepListener | None = None,
 ) -> dict[str, Any]:
-    """Run the steps in order; ``on_step(step, None)`` before and ``(step, outcome)`` after."""
-    context = QuickstartContext(get_settings(), data, trials)
+    """Run the steps in order on these settings' stores; ``on_step(step, None)`` before and
+    ``(step, outcome)`` after."""
+    context = QuickstartContext(settings, data, trials)
     done: list[dict[str, Any]] = []
     for step in quickstart_steps() if steps is None else steps:
         if on_step:
