@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from attrition.cli._common import JsonOption, console, emit, err_console
 from attrition.errors import AttritionError
 from attrition.settings import get_settings
+
+if TYPE_CHECKING:
+    from attrition.operations.cluster import LocalCluster
 
 
 def register(app: typer.Typer) -> None:
@@ -141,20 +145,24 @@ def cluster(
     tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key."),
 ) -> None:
     """Run API replicas behind a local nginx in the foreground (Ctrl-C stops them)."""
-    from attrition.operations.cluster import ClusterConfig, LocalCluster, run_local_cluster
+    from attrition.operations.cluster import ClusterConfig, run_local_cluster
     from attrition.operations.tls import tls_files
 
     tls = tls_files(tls_cert, tls_key)
     config = ClusterConfig(
         replicas=replicas, http_port=http_port, https_port=https_port, tls=tls, workers=workers
     )
+    code = run_local_cluster(
+        config, get_settings(), on_ready=_cluster_ready, on_exit=_replica_exited
+    )
+    raise typer.Exit(code)
 
-    def ready(running: LocalCluster) -> None:
-        console.print(
-            f"{len(running.replicas)} API replicas behind {running.url} - press Ctrl-C to stop."
-        )
 
-    def exited(name: str, code: int) -> None:
-        err_console.print(f"[bold red]{name} exited with code {code}.[/]")
+def _cluster_ready(cluster: LocalCluster) -> None:
+    console.print(
+        f"{len(cluster.replicas)} API replicas behind {cluster.url} - press Ctrl-C to stop."
+    )
 
-    raise typer.Exit(run_local_cluster(config, get_settings(), on_ready=ready, on_exit=exited))
+
+def _replica_exited(name: str, code: int) -> None:
+    err_console.print(f"[bold red]{name} exited with code {code}.[/]")
