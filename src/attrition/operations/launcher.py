@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from attrition.operations.processes import (
+    KILL_WAIT_S,
     LOOPBACK,
+    STOP_TIMEOUT_S,
     ExitListener,
     attrition_command,
     serve_command,
@@ -24,6 +26,10 @@ from attrition.operations.processes import (
 )
 
 DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+# `up`'s children supervise children of their own, in sessions of their own: each gets time
+# for its whole stop sequence (the cluster's: nginx, then the replicas, then a kill) before
+# it is killed, or what it started would outlive it.
+CHILD_STOP_TIMEOUT_S = 2 * STOP_TIMEOUT_S + KILL_WAIT_S
 
 
 def streamlit_command(port: int, host: str | None, python: str = sys.executable) -> list[str]:
@@ -91,4 +97,4 @@ def run_up(
         else cluster_command(replicas, api_port)
     )
     children = start_all({"api": api, "dashboard": ui_command(ui_port, host)}, env)
-    return supervise(children, on_exit=on_exit)
+    return supervise(children, stop_timeout=CHILD_STOP_TIMEOUT_S, on_exit=on_exit)

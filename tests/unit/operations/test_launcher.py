@@ -56,6 +56,7 @@ class Recorded:
 
     commands: dict[str, list[str]]
     env: dict[str, str]
+    stop_timeout: float
 
 
 @pytest.fixture
@@ -68,7 +69,12 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorded:
         return {}
 
     monkeypatch.setattr(launcher, "start_all", start_all)
-    monkeypatch.setattr(launcher, "supervise", lambda children, on_exit: 7)
+
+    def supervise(children: Any, stop_timeout: float, on_exit: Any) -> int:
+        seen.stop_timeout = stop_timeout
+        return 7
+
+    monkeypatch.setattr(launcher, "supervise", supervise)
     return seen
 
 
@@ -80,6 +86,9 @@ def test_up_runs_attrition_serve_and_attrition_ui(recorded: Recorded) -> None:
                        "--workers", "2"]  # fmt: skip
     assert dashboard[1:] == ["-m", "attrition", "ui", "--port", "8502", "--host", "0.0.0.0"]
     assert recorded.env["ATTRITION_API_URL"] == "http://127.0.0.1:8001"
+    # `attrition cluster` stops nginx, then the replicas, each within 15 s, then kills: `up`
+    # waits for all of it before it kills the child.
+    assert recorded.stop_timeout > 2 * 15
 
 
 def test_up_with_replicas_runs_attrition_cluster_on_loopback(recorded: Recorded) -> None:
