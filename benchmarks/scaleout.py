@@ -6,11 +6,11 @@ Sets up what the local cluster needs: PostgreSQL and Redis (``ATTRITION_TEST_POS
 ``ATTRITION_TEST_REDIS_URL``, else throw-away servers of its own as the test suite starts them),
 a fresh database, a champion trained by the training library with a tiny search
 (or ``--mlflow-uri`` of an existing store), and a predictor key. Then, for 1 and for 2 replicas,
-:class:`attrition.scaleout.LocalCluster` runs them behind nginx rendered from ``deploy/nginx``
-(plain HTTP on loopback) and wrk (Debian package) drives ``POST /v1/predictions`` with workforce
-rows (``ATTRITION_REAL_DATA``, else synthetic) for a fixed time after a short warm-up. Every
-request is authenticated, rate-limited through Redis, validated, scored with explanations and
-logged to PostgreSQL.
+:class:`attrition.operations.cluster.LocalCluster` runs them behind nginx rendered from
+``deploy/nginx`` (plain HTTP on loopback) and wrk (Debian package) drives
+``POST /v1/predictions`` with workforce rows (``ATTRITION_REAL_DATA``, else synthetic) for a
+fixed time after a short warm-up. Every request is authenticated, rate-limited through Redis,
+validated, scored with explanations and logged to PostgreSQL.
 
 The ratio is 2-replica throughput over 1-replica throughput measured in the same run. Read it
 against the machine: replicas, nginx, PostgreSQL, Redis and wrk share its cores (``os.cpu_count()``
@@ -171,13 +171,15 @@ def measure(
     replicas: int, key: str, rows: list[str], args: argparse.Namespace, workdir: Path
 ) -> dict[str, Any]:
     """Throughput of ``replicas`` replicas behind nginx, after a warm-up."""
-    from attrition.scaleout import ClusterConfig, LocalCluster, free_port
+    from attrition.operations.cluster import ClusterConfig, LocalCluster
+    from attrition.operations.processes import free_port
+    from attrition.settings import get_settings
 
     runtime = workdir / f"runtime-{replicas}-{time.monotonic_ns()}"
     config = ClusterConfig(replicas=replicas, http_port=free_port(), runtime_dir=runtime)
     script = wrk_script(workdir / "post.lua", key, rows)
     started = time.monotonic()
-    with LocalCluster(config) as cluster:
+    with LocalCluster(config, get_settings()) as cluster:
         startup = time.monotonic() - started
         url = f"{cluster.url}/v1/predictions"
         run_wrk(url, script, WARMUP_S, args.connections)

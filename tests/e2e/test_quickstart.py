@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from attrition.cli import app
 from attrition.data.loading import load_training_frame
-from attrition.quickstart import Step, quickstart_steps, run_quickstart
+from attrition.operations.quickstart import Step, quickstart_steps, run_quickstart
+from attrition.settings import get_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +25,6 @@ DATA_STEPS = 3  # migrate, data, ingest: the tests of the data half stop there
 
 @pytest.fixture(autouse=True)
 def small_synthetic(monkeypatch: pytest.MonkeyPatch) -> None:
-    from attrition.settings import get_settings
-
     monkeypatch.setenv("ATTRITION_SYNTHETIC_ROWS", str(ROWS))
     get_settings.cache_clear()
 
@@ -37,7 +36,7 @@ def test_synthetic_quickstart_runs_its_steps_in_order(isolated_settings: Path) -
         events.append((step.name, outcome is not None))
 
     steps_run = quickstart_steps()[:DATA_STEPS]
-    result = run_quickstart(None, steps=steps_run, on_step=listen)
+    result = run_quickstart(get_settings(), None, steps=steps_run, on_step=listen)
     names = [step.name for step in steps_run]
     assert [step.name for step in quickstart_steps()] == [
         "migrate",
@@ -60,8 +59,8 @@ def test_synthetic_quickstart_runs_its_steps_in_order(isolated_settings: Path) -
 
 
 def test_quickstart_with_your_file_is_repeatable(dev_csv: Path) -> None:
-    first = run_quickstart(dev_csv, steps=quickstart_steps()[:DATA_STEPS])
-    second = run_quickstart(dev_csv, steps=quickstart_steps()[:DATA_STEPS])
+    first = run_quickstart(get_settings(), dev_csv, steps=quickstart_steps()[:DATA_STEPS])
+    second = run_quickstart(get_settings(), dev_csv, steps=quickstart_steps()[:DATA_STEPS])
     for result in (first, second):
         ingest = result["steps"][2]
         assert (ingest["rows_loaded"], ingest["rows_quarantined"]) == (1176, 0)

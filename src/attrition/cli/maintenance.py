@@ -16,7 +16,7 @@ app = typer.Typer(help="Retention, backup and restore.", no_args_is_help=True)
 @app.command()
 def prune(as_json: bool = JsonOption) -> None:
     """Delete prediction logs and MLflow runs past their retention (aliased versions stay)."""
-    from attrition import maintenance  # imports MLflow: only when used
+    from attrition.operations import maintenance  # imports MLflow: only when used
 
     result = asdict(maintenance.prune(get_settings()))
     emit(result, as_json, lambda: console.print(result))
@@ -28,7 +28,7 @@ def backup(
     as_json: bool = JsonOption,
 ) -> None:
     """Back up the database (portable JSON lines) and the embedded MLflow store."""
-    from attrition import maintenance  # imports MLflow: only when used
+    from attrition.operations import maintenance  # imports MLflow: only when used
 
     manifest = maintenance.backup(get_settings(), out)
     emit(manifest, as_json, lambda: console.print(f"Backup written to [bold]{out}[/]: {manifest}"))
@@ -41,7 +41,7 @@ def restore(
     as_json: bool = JsonOption,
 ) -> None:
     """Restore a backup into the configured, migrated database."""
-    from attrition import maintenance  # imports MLflow: only when used
+    from attrition.operations import maintenance  # imports MLflow: only when used
 
     counts = maintenance.restore(get_settings(), source, force=force)
     emit({"restored": counts}, as_json, lambda: console.print(f"Restored rows: {counts}"))

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from attrition.cli._common import JsonOption, console, emit, err_console
-from attrition.quickstart import Step, run_quickstart
+from attrition.operations.quickstart import Step, run_quickstart
+from attrition.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +30,10 @@ def quickstart(
     """Migrate, load data, train, promote, and say how to open the API and dashboard."""
     progress = err_console if as_json else console  # keep stdout for the JSON line
     result = run_quickstart(
-        data, trials=trials, on_step=lambda step, outcome: _progress(progress, step, outcome)
+        get_settings(),
+        data,
+        trials=trials,
+        on_step=lambda step, outcome: _progress(progress, step, outcome),
     )
     emit(result, as_json, lambda: _render_next_steps(result))
 

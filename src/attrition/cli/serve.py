@@ -1,16 +1,21 @@
-"""`attrition serve`, `predict`, `ui`, `up`: the API, batch scoring and the dashboard."""
+"""`attrition serve`, `predict`, `ui`, `up`, `cluster`: the API, batch scoring, the dashboard
+and API replicas behind a local nginx."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from attrition.cli._common import JsonOption, console, emit, err_console
 from attrition.errors import AttritionError
 from attrition.settings import get_settings
+
+if TYPE_CHECKING:
+    from attrition.operations.cluster import LocalCluster
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +24,7 @@ def register(app: typer.Typer) -> None:
     app.command()(predict)
     app.command()(ui)
     app.command()(up)
+    app.command()(cluster)
 
 
 def _check_migrated(url: str) -> None:
@@ -90,7 +96,7 @@ def ui(
     ),
 ) -> None:
     """Run the Streamlit dashboard (it talks to ATTRITION_API_URL)."""
-    from attrition.dashboard.launcher import run_ui
+    from attrition.operations.launcher import run_ui
 
     raise typer.Exit(run_ui(port, host))
 
@@ -105,7 +111,7 @@ def up(
     ui_port: int = typer.Option(8501, "--ui-port", min=1, max=65535),
 ) -> None:
     """Run the API and the dashboard together in the foreground (Ctrl-C stops both)."""
-    from attrition.dashboard.launcher import api_url_for, run_up
+    from attrition.operations.launcher import api_url_for, run_up
 
     console.print(
         f"API on {api_url_for(host, api_port)}, dashboard on "
@@ -124,3 +130,39 @@ def up(
         on_exit=died,
     )
     raise typer.Exit(code)
+
+
+def cluster(
+    replicas: int = typer.Option(2, "--replicas", min=1, help="API replicas behind nginx."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes per replica."),
+    http_port: int = typer.Option(
+        8080, "--http-port", min=1, max=65535, help="Balancer port (plain HTTP or redirect)."
+    ),
+    https_port: int = typer.Option(
+        8443, "--https-port", min=1, max=65535, help="Balancer HTTPS port (with TLS files)."
+    ),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="PEM certificate chain."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key."),
+) -> None:
+    """Run API replicas behind a local nginx in the foreground (Ctrl-C stops them)."""
+    from attrition.operations.cluster import ClusterConfig, run_local_cluster
+    from attrition.operations.tls import tls_files
+
+    tls = tls_files(tls_cert, tls_key)
+    config = ClusterConfig(
+        replicas=replicas, http_port=http_port, https_port=https_port, tls=tls, workers=workers
+    )
+    code = run_local_cluster(
+        config, get_settings(), on_ready=_cluster_ready, on_exit=_replica_exited
+    )
+    raise typer.Exit(code)
+
+
+def _cluster_ready(cluster: LocalCluster) -> None:
+    console.print(
+        f"{len(cluster.replicas)} API replicas behind {cluster.url} - press Ctrl-C to stop."
+    )
+
+
+def _replica_exited(name: str, code: int) -> None:
+    err_console.print(f"[bold red]{name} exited with code {code}.[/]")

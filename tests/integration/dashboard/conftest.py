@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from attrition.dashboard.launcher import APP
+from attrition.operations.launcher import DASHBOARD_APP as APP
 from attrition.settings import get_settings
 from attrition_testkit import load_module
 

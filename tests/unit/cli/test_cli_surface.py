@@ -8,6 +8,7 @@ from attrition.cli import app
 COMMANDS = [
     ["quickstart"],
     ["up"],
+    ["cluster"],
     ["db", "upgrade"],
     ["data", "generate"],
     ["data", "ingest"],

@@ -20,7 +20,7 @@ from attrition.data.synthetic import generate_workforce, write_csv
 from attrition.db.engine import get_engine
 from attrition.db.migrate import upgrade
 from attrition.errors import AttritionError
-from attrition.settings import Settings, get_settings
+from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,31 +63,41 @@ def quickstart_steps() -> list[Step]:
 
 
 def run_quickstart(
+    settings: Settings,
     data: Path | None,
     *,
     trials: int | None = None,
     steps: Sequence[Step] | None = None,
     on_step: StepListener | None = None,
 ) -> dict[str, Any]:
-    """Run the steps in order; ``on_step(step, None)`` before and ``(step, outcome)`` after."""
-    context = QuickstartContext(get_settings(), data, trials)
-    done: list[dict[str, Any]] = []
-    for step in quickstart_steps() if steps is None else steps:
-        if on_step:
-            on_step(step, None)
-        started = time.perf_counter()
-        outcome = {**step.run(context), "seconds": round(time.perf_counter() - started, 3)}
-        context.outcomes[step.name] = outcome
-        logger.info("quickstart step %s done in %.1f s", step.name, outcome["seconds"])
-        done.append({"step": step.name, **outcome})
-        if on_step:
-            on_step(step, outcome)
+    """Run the steps in order on these settings' stores; ``on_step(step, None)`` before and
+    ``(step, outcome)`` after."""
+    context = QuickstartContext(settings, data, trials)
+    done = [
+        {"step": step.name, **_run_step(step, context, on_step)}
+        for step in (quickstart_steps() if steps is None else steps)
+    ]
     return {
         "steps": done,
         "database_url": _safe_database_url(context.settings),
         "api": {"command": "attrition serve", "url": context.settings.api_url},
         "dashboard": {"command": "attrition ui", "url": DASHBOARD_URL},
     }
+
+
+def _run_step(
+    step: Step, context: QuickstartContext, on_step: StepListener | None
+) -> dict[str, Any]:
+    """One step, timed; its outcome is kept for the steps after it."""
+    if on_step:
+        on_step(step, None)
+    started = time.perf_counter()
+    outcome = {**step.run(context), "seconds": round(time.perf_counter() - started, 3)}
+    context.outcomes[step.name] = outcome
+    logger.info("quickstart step %s done in %.1f s", step.name, outcome["seconds"])
+    if on_step:
+        on_step(step, outcome)
+    return outcome
 
 
 def migrate_step(context: QuickstartContext) -> dict[str, Any]:

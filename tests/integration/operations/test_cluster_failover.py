@@ -24,7 +24,8 @@ import httpx
 import pytest
 
 from attrition.db.migrate import upgrade
-from attrition.scaleout import ClusterConfig, LocalCluster, free_port, supervise
+from attrition.operations.cluster import ClusterConfig, LocalCluster, supervise_replicas
+from attrition.operations.processes import free_port
 from attrition_testkit import load_with_a_kill
 
 pytestmark = pytest.mark.integration
@@ -131,7 +132,7 @@ def test_killed_replicas_lose_no_request_and_sigterm_loses_no_log(
     with LocalCluster(config, support.settings_from(env), env) as cluster:
         watcher = threading.Thread(
             target=lambda: outcome.append(
-                supervise(cluster, stop, on_exit=lambda n, c: exits.append((n, c)))
+                supervise_replicas(cluster, stop, on_exit=lambda n, c: exits.append((n, c)))
             )
         )
         watcher.start()

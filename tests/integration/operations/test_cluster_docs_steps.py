@@ -22,7 +22,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-from attrition.scaleout import free_port
+from attrition.operations.processes import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from attrition.scaleout import ClusterConfig, LocalCluster, TlsFiles, free_port
+from attrition.operations.cluster import ClusterConfig, LocalCluster
+from attrition.operations.processes import free_port
+from attrition.operations.tls import TlsFiles
 
 pytestmark = pytest.mark.integration
 

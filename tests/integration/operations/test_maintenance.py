@@ -12,11 +12,11 @@ from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import func, select
 
-from attrition import maintenance
 from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import AuditEvent, Outcome, PredictionLog
 from attrition.errors import AttritionError
+from attrition.operations import maintenance
 from attrition.settings import get_settings
 
 pytestmark = pytest.mark.integration
