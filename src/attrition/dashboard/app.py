@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiError
+from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.views import signin as signin_view
 
 VIEWS = Path(__file__).resolve().parent / "views"

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attrition.dashboard.client import TooLargeError
-from attrition.dashboard.models import Prediction
+from attrition.dashboard.api.client import TooLargeError
+from attrition.dashboard.api.responses import Prediction
 from attrition.errors import AttritionError
 from attrition.risk import risk_band
 from attrition.schema import (

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from attrition.dashboard.models import Factor, Prediction
+from attrition.dashboard.api.responses import Factor, Prediction
 
 RAISES = "#c0392b"
 LOWERS = "#27ae60"

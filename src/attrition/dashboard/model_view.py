@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from attrition.dashboard.api.responses import ModelVersion
 from attrition.dashboard.charts import compact
-from attrition.dashboard.models import ModelVersion
 
 FOUR_FIFTHS = 0.8
 METRIC_LABELS: dict[str, str] = {

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from attrition.dashboard.api.responses import ReportDetail, ReportSummary
 from attrition.dashboard.charts import compact
-from attrition.dashboard.models import ReportDetail, ReportSummary
 
 REFERENCE_COLOR = "#7f8c8d"
 CURRENT_COLOR = "#e67e22"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from attrition.dashboard.client import (
+from attrition.dashboard.api.client import (
     ApiClient,
     ApiError,
     ApiUnavailableError,
@@ -20,7 +20,7 @@ from attrition.dashboard.client import (
     PermissionDeniedError,
     RateLimitedError,
 )
-from attrition.dashboard.models import (
+from attrition.dashboard.api.responses import (
     Me,
     ModelInfo,
     ModelVersions,

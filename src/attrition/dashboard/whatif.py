@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from attrition.dashboard.models import Prediction
+from attrition.dashboard.api.responses import Prediction
 from attrition.schema import FEATURES, NumericFeature
 
 

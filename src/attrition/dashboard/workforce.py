@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from attrition.dashboard.api.responses import RiskGroup, RiskPeriod, WorkforceSummary
 from attrition.dashboard.charts import compact, percent_format
-from attrition.dashboard.models import RiskGroup, RiskPeriod, WorkforceSummary
 from attrition.risk import RISK_BANDS
 
 # The groupings the overview shows, in order, by the API's name (``by_<name>``).

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from attrition.dashboard.client import ApiClient
+from attrition.dashboard.api.client import ApiClient
 from attrition.dashboard.forms import default_employee, employee_payload
 from attrition.dashboard.whatif import Levers, apply_levers, current_levers
 from attrition.dashboard.workforce import GROUPINGS

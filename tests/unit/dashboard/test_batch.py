@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from attrition.dashboard.api.client import TooLargeError
+from attrition.dashboard.api.responses import Prediction
 from attrition.dashboard.batch import (
     LINE,
     check_rows,
@@ -19,8 +21,6 @@ from attrition.dashboard.batch import (
     score_in_chunks,
     to_csv_bytes,
 )
-from attrition.dashboard.client import TooLargeError
-from attrition.dashboard.models import Prediction
 from attrition.errors import AttritionError
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
 

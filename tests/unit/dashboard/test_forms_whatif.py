@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from attrition.dashboard.api.responses import Prediction
 from attrition.dashboard.forms import (
     check_employee,
     default_employee,
@@ -13,7 +14,6 @@ from attrition.dashboard.forms import (
     label_of,
     typical_employee,
 )
-from attrition.dashboard.models import Prediction
 from attrition.dashboard.whatif import (
     Levers,
     apply_levers,

@@ -7,6 +7,12 @@ from typing import Any
 
 import pytest
 
+from attrition.dashboard.api.responses import (
+    ModelVersion,
+    ReportDetail,
+    ReportSummary,
+    WorkforceSummary,
+)
 from attrition.dashboard.model_view import (
     auc_interval,
     confusion_counts,
@@ -18,7 +24,6 @@ from attrition.dashboard.model_view import (
     metric_table,
     versions_table,
 )
-from attrition.dashboard.models import ModelVersion, ReportDetail, ReportSummary, WorkforceSummary
 from attrition.dashboard.monitoring_view import (
     alert_history,
     distribution_figure,

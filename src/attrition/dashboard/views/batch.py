@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from attrition.dashboard import session
+from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.batch import (
     BatchCheck,
     check_rows,
@@ -19,7 +20,6 @@ from attrition.dashboard.batch import (
     score_in_chunks,
     to_csv_bytes,
 )
-from attrition.dashboard.client import ApiError
 from attrition.errors import AttritionError
 from attrition.schema import REQUIRED_COLUMNS, categories_of
 from attrition.settings import get_settings

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiError, NotSupportedError
+from attrition.dashboard.api.client import ApiError, NotSupportedError
+from attrition.dashboard.api.responses import ModelInfo
 from attrition.dashboard.model_view import (
     auc_interval,
     confusion_counts,
@@ -17,7 +18,6 @@ from attrition.dashboard.model_view import (
     metric_table,
     versions_table,
 )
-from attrition.dashboard.models import ModelInfo
 
 CURVES = (("roc", "ROC"), ("pr", "Precision-recall"), ("calibration", "Calibration"))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiError
-from attrition.dashboard.models import ReportDetail, ReportSummary
+from attrition.dashboard.api.client import ApiError
+from attrition.dashboard.api.responses import ReportDetail, ReportSummary
 from attrition.dashboard.monitoring_view import (
     alert_history,
     distribution_figure,

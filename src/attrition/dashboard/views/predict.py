@@ -7,8 +7,9 @@ from typing import Any
 import streamlit as st
 
 from attrition.dashboard import session
+from attrition.dashboard.api.client import ApiError
+from attrition.dashboard.api.responses import Prediction
 from attrition.dashboard.charts import factors_figure, scenario_figure
-from attrition.dashboard.client import ApiError
 from attrition.dashboard.forms import (
     OPEN_SECTIONS,
     FieldSpec,
@@ -17,7 +18,6 @@ from attrition.dashboard.forms import (
     employee_payload,
     form_sections,
 )
-from attrition.dashboard.models import Prediction
 from attrition.dashboard.whatif import (
     Levers,
     apply_levers,

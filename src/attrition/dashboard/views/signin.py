@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiClient, ApiError, NoModelError
+from attrition.dashboard.api.client import ApiClient, ApiError, NoModelError
 from attrition.settings import get_settings
 
 

@@ -2,8 +2,8 @@
 
 Every failure becomes an :class:`ApiError` subclass whose message tells the user what to do
 (start the API, check the key, wait for a model, ...). Responses are parsed into the models
-of :mod:`attrition.dashboard.models`, which ignore fields they do not know so that a newer
-API keeps working with this dashboard.
+of :mod:`attrition.dashboard.api.responses`, which ignore fields they do not know so that a
+newer API keeps working with this dashboard.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from attrition.dashboard.models import (
+from attrition.dashboard.api.responses import (
     BatchPrediction,
     Me,
     ModelInfo,
