@@ -15,9 +15,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from attrition.dashboard.api.client import ApiClient
-from attrition.dashboard.forms import default_employee, employee_payload
-from attrition.dashboard.whatif import Levers, apply_levers, current_levers
-from attrition.dashboard.workforce import GROUPINGS
+from attrition.dashboard.panels.predict import (
+    Levers,
+    apply_levers,
+    current_levers,
+    default_employee,
+    employee_payload,
+)
+from attrition.dashboard.panels.workforce import GROUPINGS
 from attrition.schema import IDENTIFIER
 
 pytestmark = pytest.mark.integration
@@ -138,7 +143,7 @@ def test_batch_checks_chunks_and_scores(full_stack: Any, make_app: Any, dev_csv:
     assert len(results) == 118
     valid = rows.drop(rows.index[[1, 8]])
     with ApiClient(full_stack.api_url, full_stack.keys["predictor"]) as client:
-        from attrition.dashboard.batch import check_rows, payloads, read_upload
+        from attrition.dashboard.panels.batch import check_rows, payloads, read_upload
 
         bodies = payloads(check_rows(read_upload(valid.to_csv(index=False).encode())).valid)
         expected = {
@@ -175,7 +180,7 @@ def _settled_summary(stack: Any) -> Any:
 def test_workforce_numbers_equal_the_api_aggregate(full_stack: Any, make_app: Any,
                                                    dev_csv: Path) -> None:  # fmt: skip
     data, _ = _batch_file(dev_csv)
-    from attrition.dashboard.batch import check_rows, payloads, read_upload
+    from attrition.dashboard.panels.batch import check_rows, payloads, read_upload
 
     bodies = payloads(check_rows(read_upload(data)).valid)[:40]
     with ApiClient(full_stack.api_url, full_stack.keys["predictor"]) as client:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
-from attrition.dashboard.batch import (
+from attrition.dashboard.panels.batch import (
     BatchCheck,
     check_rows,
     filter_results,

@@ -7,7 +7,7 @@ import streamlit as st
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError, NotSupportedError
 from attrition.dashboard.api.responses import ModelInfo
-from attrition.dashboard.model_view import (
+from attrition.dashboard.panels.model import (
     auc_interval,
     confusion_counts,
     confusion_figure,

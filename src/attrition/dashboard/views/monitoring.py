@@ -8,7 +8,7 @@ import streamlit as st
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.api.responses import ReportDetail, ReportSummary
-from attrition.dashboard.monitoring_view import (
+from attrition.dashboard.panels.monitoring import (
     alert_history,
     distribution_figure,
     feature_drift_table,

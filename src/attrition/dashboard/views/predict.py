@@ -9,21 +9,20 @@ import streamlit as st
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.api.responses import Prediction
-from attrition.dashboard.charts import factors_figure, scenario_figure
-from attrition.dashboard.forms import (
+from attrition.dashboard.panels.predict import (
     OPEN_SECTIONS,
     FieldSpec,
-    check_employee,
-    default_employee,
-    employee_payload,
-    form_sections,
-)
-from attrition.dashboard.whatif import (
     Levers,
     apply_levers,
     changes,
+    check_employee,
     comparison_table,
     current_levers,
+    default_employee,
+    employee_payload,
+    factors_figure,
+    form_sections,
+    scenario_figure,
 )
 from attrition.schema import FEATURES, IDENTIFIER, NumericFeature, categories_of
 

@@ -5,22 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.api.client import ApiClient, ApiError, NoModelError
+from attrition.dashboard.panels.signin import verify
 from attrition.settings import get_settings
-
-
-def verify(api_url: str, api_key: str) -> str | None:
-    """None if the API accepts the key, else a message saying what is wrong."""
-    if not api_key.strip():
-        return "Enter an API key (create one with `attrition keys create --role viewer`)."
-    with ApiClient(api_url, api_key.strip()) as client:
-        try:
-            client.model()
-        except NoModelError:
-            return None  # the key passed authentication; there is just no model yet
-        except ApiError as error:
-            return str(error)
-    return None
 
 
 def render() -> None:

@@ -8,8 +8,10 @@ import streamlit as st
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.api.responses import WorkforceSummary
-from attrition.dashboard.workforce import (
+from attrition.dashboard.panels.workforce import (
     GROUPINGS,
+    filter_choices,
+    filter_value,
     group_table,
     headline,
     missing_groupings,
@@ -17,18 +19,8 @@ from attrition.dashboard.workforce import (
     trend_figure,
     trend_table,
 )
-from attrition.schema import categories_of
 
 WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last year": 365}
-EVERYONE = "All"
-
-
-def categories(feature: str) -> list[str]:
-    return [EVERYONE, *categories_of(feature)]
-
-
-def chosen(value: str) -> str | None:
-    return None if value == EVERYONE else value
 
 
 def show_headline(summary: WorkforceSummary) -> None:
@@ -91,14 +83,14 @@ def render() -> None:
     st.title("Workforce overview")
     columns = st.columns(4)
     window = columns[0].selectbox("Window", list(WINDOWS), index=2, key="wf-window")
-    department = columns[1].selectbox("Department", categories("Department"), key="wf-dept")
-    job_role = columns[2].selectbox("Job role", categories("JobRole"), key="wf-role")
+    department = columns[1].selectbox("Department", filter_choices("Department"), key="wf-dept")
+    job_role = columns[2].selectbox("Job role", filter_choices("JobRole"), key="wf-role")
     min_employees = columns[3].number_input(
         "Hide groups smaller than", min_value=1, value=1, step=1, key="wf-min"
     )
     try:
         summary = session.workforce(
-            WINDOWS[window], department=chosen(department), job_role=chosen(job_role)
+            WINDOWS[window], department=filter_value(department), job_role=filter_value(job_role)
         )
     except ApiError as error:
         session.show_error(error)

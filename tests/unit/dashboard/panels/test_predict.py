@@ -5,21 +5,19 @@ from __future__ import annotations
 import pandas as pd
 
 from attrition.dashboard.api.responses import Prediction
-from attrition.dashboard.forms import (
+from attrition.dashboard.panels.predict import (
+    Levers,
+    apply_levers,
+    changes,
     check_employee,
+    comparison_table,
+    current_levers,
     default_employee,
     employee_payload,
     field_spec,
     form_sections,
     label_of,
     typical_employee,
-)
-from attrition.dashboard.whatif import (
-    Levers,
-    apply_levers,
-    changes,
-    comparison_table,
-    current_levers,
 )
 from attrition.schema import FEATURE_NAMES, FEATURES, IDENTIFIER, TENURE_ORDER
 

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from attrition.dashboard.api.responses import ReportDetail, ReportSummary
-from attrition.dashboard.charts import compact
+from attrition.dashboard.panels.figures import compact
 
 REFERENCE_COLOR = "#7f8c8d"
 CURRENT_COLOR = "#e67e22"

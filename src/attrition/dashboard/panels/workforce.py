@@ -13,8 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from attrition.dashboard.api.responses import RiskGroup, RiskPeriod, WorkforceSummary
-from attrition.dashboard.charts import compact, percent_format
+from attrition.dashboard.panels.figures import compact, percent_format
 from attrition.risk import RISK_BANDS
+from attrition.schema import categories_of
 
 # The groupings the overview shows, in order, by the API's name (``by_<name>``).
 GROUPINGS: dict[str, str] = {
@@ -28,6 +29,17 @@ GROUPINGS: dict[str, str] = {
 BAND_ORDER = RISK_BANDS
 RISK_COLOR = "#c0392b"
 NEUTRAL_COLOR = "#2c7fb8"
+EVERYONE = "All"  # the filter choice that does not filter
+
+
+def filter_choices(feature: str) -> list[str]:
+    """A filter's options: everyone, then the feature's categories."""
+    return [EVERYONE, *categories_of(feature)]
+
+
+def filter_value(choice: str) -> str | None:
+    """The API's filter for a choice (None for everyone)."""
+    return None if choice == EVERYONE else choice
 
 
 @dataclass(frozen=True, slots=True)

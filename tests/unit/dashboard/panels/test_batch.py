@@ -10,7 +10,7 @@ import pytest
 
 from attrition.dashboard.api.client import TooLargeError
 from attrition.dashboard.api.responses import Prediction
-from attrition.dashboard.batch import (
+from attrition.dashboard.panels.batch import (
     LINE,
     check_rows,
     chunked,

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from attrition.dashboard.api.responses import ModelVersion
-from attrition.dashboard.charts import compact
+from attrition.dashboard.panels.figures import compact
 
 FOUR_FIFTHS = 0.8
 METRIC_LABELS: dict[str, str] = {
