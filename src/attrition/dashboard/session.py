@@ -1,5 +1,8 @@
-"""Streamlit glue: who is signed in, the API client, cached API reads, error states.
+"""Streamlit glue: the configuration, who is signed in, the API client, cached API reads,
+error states.
 
+The entry point (``app.py``) reads the settings and hands this module the part the pages
+need (:class:`DashboardConfig`, kept per session); nothing here reads settings itself.
 Slow-changing reads (model, reports, workforce summary) go through ``st.cache_data`` with a
 short TTL, keyed by the API URL and key so that two users never share results.
 """
@@ -29,8 +32,8 @@ from attrition.dashboard.api.responses import (
     ReportPage,
     WorkforceSummary,
 )
-from attrition.settings import get_settings
 
+CONFIG = "config"
 CONNECTION = "connection"
 SIGNED_OUT = "signed_out"
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -41,6 +44,16 @@ DISCLAIMER = (
 
 
 @dataclass(frozen=True, slots=True)
+class DashboardConfig:
+    """What the pages take from the settings: the API to sign in to (and the key that signs
+    in without the form, when one is configured) and the Batch page's first chunk size."""
+
+    api_url: str
+    api_key: str | None
+    max_batch_rows: int
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
     """Where the API is and the key to use."""
 
@@ -48,12 +61,24 @@ class Connection:
     api_key: str
 
 
-def settings_connection() -> Connection | None:
-    """A connection from ATTRITION_API_URL / ATTRITION_API_KEY, if a key is configured."""
-    settings = get_settings()
-    if settings.api_key is None or not settings.api_key.get_secret_value():
+def configured_connection(config: DashboardConfig) -> Connection | None:
+    """A connection from the configured API URL and key, if a key is configured."""
+    if not config.api_key:
         return None
-    return Connection(settings.api_url, settings.api_key.get_secret_value())
+    return Connection(config.api_url, config.api_key)
+
+
+def use_config(config: DashboardConfig) -> None:
+    """Keep the entry point's configuration for the pages of this run."""
+    st.session_state[CONFIG] = config
+
+
+def config() -> DashboardConfig:
+    """The configuration the entry point gave (it does so before any page runs)."""
+    found = st.session_state.get(CONFIG)
+    if not isinstance(found, DashboardConfig):
+        raise RuntimeError("the dashboard's entry point (app.py) sets the configuration first")
+    return found
 
 
 def current_connection() -> Connection | None:
@@ -63,7 +88,7 @@ def current_connection() -> Connection | None:
         return found
     if st.session_state.get(SIGNED_OUT):
         return None  # signed out on purpose: do not fall back to the configured key
-    configured = settings_connection()
+    configured = configured_connection(config())
     if configured is not None:
         st.session_state[CONNECTION] = configured
     return configured

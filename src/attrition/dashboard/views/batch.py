@@ -22,7 +22,6 @@ from attrition.dashboard.panels.batch import (
 )
 from attrition.errors import AttritionError
 from attrition.schema import REQUIRED_COLUMNS, categories_of
-from attrition.settings import get_settings
 
 RESULTS = "batch.results"
 ERRORS_SHOWN = 500
@@ -73,7 +72,7 @@ def score(check: BatchCheck, digest: str) -> None:
         predictions = score_in_chunks(
             rows,
             lambda chunk: client.predict_batch(chunk).predictions,
-            get_settings().max_batch_rows,
+            session.config().max_batch_rows,
             advance,
         )
     except ApiError as error:

@@ -6,7 +6,6 @@ import streamlit as st
 
 from attrition.dashboard import session
 from attrition.dashboard.panels.signin import verify
-from attrition.settings import get_settings
 
 
 def render() -> None:
@@ -19,7 +18,7 @@ def render() -> None:
     with st.form("sign-in"):
         api_url = st.text_input(
             "API URL",
-            value=get_settings().api_url,
+            value=session.config().api_url,
             help="Where the Attrition API runs (ATTRITION_API_URL).",
         )
         api_key = st.text_input(
