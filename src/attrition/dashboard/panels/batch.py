@@ -1,14 +1,17 @@
-"""Batch scoring from an uploaded CSV: read, check every row and field, score valid rows in
-chunks, then sort, filter and export the results.
+"""The Batch page's pure parts: check an uploaded CSV with the ingest rules, score the valid
+rows in chunks, then sort, filter and export the results.
 
-Checking is vectorised pandas over the schema module's ranges and categories; scoring goes
-through a callable (the API client's batch route) so this module stays free of I/O.
+Checking is :mod:`attrition.data.validation`, exactly as ``attrition ingest`` applies it
+(same rules, same reasons; every copy of a duplicated ``EmployeeNumber`` is rejected);
+this module only lays its rejected rows out as one problem per line and field. Scoring
+goes through a callable (the API client's batch route) so this module stays free of I/O.
 """
 
 from __future__ import annotations
 
+import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,19 +20,10 @@ import pandas as pd
 
 from attrition.dashboard.api.client import TooLargeError
 from attrition.dashboard.api.responses import Prediction
-from attrition.errors import AttritionError
+from attrition.data.reading import CsvTable, read_csv_bytes
+from attrition.data.validation import RejectedRow, ValidationResult, validate_table
 from attrition.risk import risk_band
-from attrition.schema import (
-    FEATURE_NAMES,
-    FEATURES,
-    IDENTIFIER,
-    IDENTIFIER_RANGE,
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
-    TENURE_ORDER,
-    CategoricalFeature,
-    allowed_values,
-)
+from attrition.schema import FEATURE_NAMES, IDENTIFIER, RAW_COLUMNS
 
 LINE = "line"  # the row's line number in the file (the header is line 1)
 ERROR_COLUMNS = (LINE, IDENTIFIER, "field", "value", "problem")
@@ -47,7 +41,7 @@ SCORE_COLUMNS = (
 
 @dataclass(frozen=True)
 class BatchCheck:
-    """The outcome of checking a file: valid rows (typed), errors by line and field."""
+    """The outcome of checking a file: valid rows (typed), problems by line and field."""
 
     valid: pd.DataFrame
     errors: pd.DataFrame
@@ -59,143 +53,46 @@ class BatchCheck:
         return int(self.errors[LINE].nunique()) if len(self.errors) else 0
 
 
-def read_upload(data: bytes) -> pd.DataFrame:
-    """The uploaded bytes as a frame of strings, or one clear error about the file."""
-    if not data.strip():
-        raise AttritionError("The file is empty; upload a CSV with a header row.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AttritionError("The file is not UTF-8 text; upload a CSV file.") from None
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise AttritionError(f"The file is not a readable CSV: {error}".strip()) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise AttritionError(
-            f"The file lacks required columns: {', '.join(missing)} (found "
-            f"{', '.join(frame.columns[:8])}{'...' if len(frame.columns) > 8 else ''})."
-        )
-    return frame
+def check_upload(data: bytes, file_name: str = "upload") -> BatchCheck:
+    """Read and check uploaded CSV bytes as ``attrition ingest`` reads and checks a file.
 
-
-def _errors(
-    lines: pd.Series[Any],
-    frame: pd.DataFrame,
-    mask: pd.Series[bool],
-    field: str,
-    problem: str | pd.Series[Any],
-) -> pd.DataFrame:
-    bad = mask[mask].index
-    text = problem if isinstance(problem, str) else problem.loc[bad]
-    return pd.DataFrame(
-        {
-            LINE: lines.loc[bad],
-            IDENTIFIER: frame.loc[bad, IDENTIFIER],
-            "field": field,
-            "value": frame.loc[bad, field],
-            "problem": text,
-        }
-    )
-
-
-def _integers(
-    values: pd.Series[Any], low: int, high: int
-) -> tuple[pd.Series[Any], pd.Series[bool]]:
-    """Parsed integers and a mask of cells that are not integers inside [low, high]."""
-    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
-    whole = numbers.notna() & (numbers == np.floor(numbers))
-    bad = ~(whole & (numbers >= low) & (numbers <= high))
-    return numbers, bad
-
-
-def _check_identifier(frame: pd.DataFrame, lines: pd.Series[Any]) -> list[pd.DataFrame]:
-    numbers, bad = _integers(frame[IDENTIFIER], *IDENTIFIER_RANGE)
-    low, high = IDENTIFIER_RANGE
-    found = [_errors(lines, frame, bad, IDENTIFIER, f"must be an integer from {low} to {high}")]
-    first = lines.groupby(numbers).transform("min")
-    duplicate = ~bad & numbers.duplicated(keep="first")
-    found.append(
-        _errors(
-            lines,
-            frame,
-            duplicate,
-            IDENTIFIER,
-            "duplicate EmployeeNumber (first on line " + first.astype(str) + ")",
-        )
-    )
-    return found
-
-
-Parsed = dict[str, "pd.Series[Any]"]
-
-
-def _check_features(
-    frame: pd.DataFrame, lines: pd.Series[Any]
-) -> tuple[list[pd.DataFrame], Parsed]:
-    found: list[pd.DataFrame] = []
-    parsed: Parsed = {}
-    for name in FEATURE_NAMES:
-        feature = FEATURES[name]
-        if isinstance(feature, CategoricalFeature):
-            values = frame[name].str.strip()
-            bad = ~values.isin(feature.categories)
-            parsed[name] = values
-        else:
-            parsed[name], bad = _integers(frame[name], feature.low, feature.high)
-        empty = frame[name].str.strip() == ""
-        found.append(_errors(lines, frame, bad & empty, name, "is missing"))
-        found.append(_errors(lines, frame, bad & ~empty, name, f"must be {allowed_values(name)}"))
-    return found, parsed
-
-
-def _check_tenure(
-    frame: pd.DataFrame, lines: pd.Series[Any], parsed: Mapping[str, pd.Series[Any]]
-) -> list[pd.DataFrame]:
-    found = []
-    for smaller, larger in TENURE_ORDER:
-        bad = (parsed[smaller] > parsed[larger]).fillna(False).astype(bool)
-        found.append(
-            _errors(
-                lines,
-                frame,
-                bad,
-                smaller,
-                f"cannot exceed {larger} (" + frame[larger].astype(str) + ")",
-            )
-        )
-    return found
-
-
-def check_rows(frame: pd.DataFrame) -> BatchCheck:
-    """Check every row and field of a frame read by :func:`read_upload`."""
-    frame = frame.reset_index(drop=True)
-    lines = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
-    id_errors = _check_identifier(frame, lines)
-    feature_errors, parsed = _check_features(frame, lines)
-    found = [*id_errors, *feature_errors, *_check_tenure(frame, lines, parsed)]
-    errors = (
-        pd.concat(found, ignore_index=True)
-        .sort_values([LINE, "field"], kind="stable")
-        .reset_index(drop=True)
-    )
-    bad_lines = set(errors[LINE])
-    keep = ~lines.isin(bad_lines)
-    valid = pd.DataFrame({IDENTIFIER: pd.to_numeric(frame.loc[keep, IDENTIFIER]).astype("int64")})
-    for name in FEATURE_NAMES:
-        column = parsed[name].loc[keep]
-        categorical = isinstance(FEATURES[name], CategoricalFeature)
-        valid[name] = column if categorical else column.astype("int64")
-    valid.insert(0, LINE, lines.loc[keep])
-    known = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS}
-    ignored = tuple(c for c in frame.columns if c not in known)
+    A problem with the file as a whole raises :class:`AttritionError` (its message starts
+    with ``file_name``); problems with rows become :attr:`BatchCheck.errors`.
+    """
+    table = read_csv_bytes(data, file_name)
+    result = validate_table(table)
     return BatchCheck(
-        valid.reset_index(drop=True), errors[list(ERROR_COLUMNS)], len(frame), ignored
+        valid=_valid_rows(table, result),
+        errors=problems_table(result.rejected),
+        total_rows=result.rows_read,
+        ignored_columns=_ignored_columns(data),
     )
+
+
+def problems_table(rejected: Sequence[RejectedRow]) -> pd.DataFrame:
+    """One row per rejected field: line, the row's EmployeeNumber, field, value, reason."""
+    rows = [
+        (row.row_number, row.raw.get(IDENTIFIER), error["field"], error["value"], error["reason"])
+        for row in rejected
+        for error in row.errors
+    ]
+    return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
+
+
+def _valid_rows(table: CsvTable, result: ValidationResult) -> pd.DataFrame:
+    """The valid rows' identifier and features, after their line numbers (validation keeps
+    the file's order, so the valid rows are the parsed lines minus the rejected ones)."""
+    rejected = {row.row_number for row in result.rejected}
+    lines = [int(line) for line in table.frame.index if line not in rejected]
+    valid = result.valid[[IDENTIFIER, *FEATURE_NAMES]].reset_index(drop=True)
+    valid.insert(0, LINE, pd.Series(lines, dtype="int64"))
+    return valid
+
+
+def _ignored_columns(data: bytes) -> tuple[str, ...]:
+    """Header names outside the schema (the bytes were read already, so they decode)."""
+    header = next(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")), [])
+    return tuple(name.strip() for name in header if name.strip() not in RAW_COLUMNS)
 
 
 def payloads(valid: pd.DataFrame) -> list[dict[str, Any]]:

@@ -12,10 +12,9 @@ from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.panels.batch import (
     BatchCheck,
-    check_rows,
+    check_upload,
     filter_results,
     payloads,
-    read_upload,
     results_frame,
     score_in_chunks,
     to_csv_bytes,
@@ -137,7 +136,7 @@ def render() -> None:
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     try:
-        check = check_rows(read_upload(data))
+        check = check_upload(data, upload.name)
     except AttritionError as error:
         st.error(str(error), icon=":material/error:")
         return
