@@ -10,6 +10,7 @@ short TTL, keyed by the API URL and key so that two users never share results.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -32,6 +33,9 @@ from attrition.dashboard.api.responses import (
     ReportPage,
     WorkforceSummary,
 )
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 CONFIG = "config"
 CONNECTION = "connection"
@@ -234,6 +238,11 @@ def model_ready() -> bool:
 def refresh() -> None:
     """Forget cached API reads (after an action that changes them)."""
     st.cache_data.clear()
+
+
+def show_chart(figure: go.Figure, key: str) -> None:
+    """A plotly figure at full width, without the mode bar (the same on every page)."""
+    st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key=key)
 
 
 def show_error(error: ApiError) -> None:

@@ -47,6 +47,7 @@ class BatchCheck:
     errors: pd.DataFrame
     total_rows: int
     ignored_columns: tuple[str, ...]
+    sha256: str  # of the file, so results are shown only for the file they came from
 
     @property
     def invalid_rows(self) -> int:
@@ -66,6 +67,7 @@ def check_upload(data: bytes, file_name: str = "upload") -> BatchCheck:
         errors=problems_table(result.rejected),
         total_rows=result.rows_read,
         ignored_columns=_ignored_columns(data),
+        sha256=table.sha256,
     )
 
 

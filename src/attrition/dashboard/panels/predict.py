@@ -202,10 +202,23 @@ def current_levers(employee: Mapping[str, Any]) -> Levers:
     )
 
 
-def _clamp(name: str, value: int) -> int:
+def bounds_of(name: str) -> tuple[int, int]:
+    """The schema's range of a numeric feature."""
     feature = FEATURES[name]
     assert isinstance(feature, NumericFeature)
-    return max(feature.low, min(feature.high, value))
+    return feature.low, feature.high
+
+
+def _clamp(name: str, value: int) -> int:
+    low, high = bounds_of(name)
+    return max(low, min(high, value))
+
+
+def salary_hike_range(levers: Levers) -> tuple[int, int]:
+    """The hike slider's range: from the schema's floor up to 30 % or ten points above
+    today's hike, whichever is higher, within the schema's range."""
+    low, high = bounds_of("PercentSalaryHike")
+    return low, min(high, max(30, levers.salary_hike + 10))
 
 
 def apply_levers(employee: Mapping[str, Any], levers: Levers) -> dict[str, Any]:

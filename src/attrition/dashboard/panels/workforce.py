@@ -89,26 +89,28 @@ def group_table(
     ).reset_index(drop=True)
 
 
+def _risk_bars(ordered: pd.DataFrame) -> list[go.Bar]:
+    groups = ordered["group"].astype(str)
+    counts = zip(ordered["at_risk"], ordered["employees"], strict=True)
+    return [
+        go.Bar(
+            x=ordered["at_risk_share"], y=groups, orientation="h", name="share at risk",
+            marker_color=RISK_COLOR, text=[f"{a} of {n}" for a, n in counts],
+            textposition="outside", cliponaxis=False, textfont={"size": 12},
+            hovertemplate="%{y}: %{x:.0%} at risk<extra></extra>",
+        ),
+        go.Bar(
+            x=ordered["mean_probability"], y=groups, orientation="h", name="mean risk",
+            marker_color=NEUTRAL_COLOR,
+            hovertemplate="%{y}: mean risk %{x:.1%}<extra></extra>",
+        ),
+    ]  # fmt: skip
+
+
 def risk_bar(table: pd.DataFrame, title: str) -> go.Figure:
     """Per group, the share at risk (labelled "at risk of employees") and the mean risk."""
     ordered = table.iloc[::-1]
-    groups = ordered["group"].astype(str)
-    counts = zip(ordered["at_risk"], ordered["employees"], strict=True)
-    figure = go.Figure(
-        [
-            go.Bar(
-                x=ordered["at_risk_share"], y=groups, orientation="h", name="share at risk",
-                marker_color=RISK_COLOR, text=[f"{a} of {n}" for a, n in counts],
-                textposition="outside", cliponaxis=False, textfont={"size": 12},
-                hovertemplate="%{y}: %{x:.0%} at risk<extra></extra>",
-            ),
-            go.Bar(
-                x=ordered["mean_probability"], y=groups, orientation="h", name="mean risk",
-                marker_color=NEUTRAL_COLOR,
-                hovertemplate="%{y}: mean risk %{x:.1%}<extra></extra>",
-            ),
-        ]
-    )  # fmt: skip
+    figure = go.Figure(_risk_bars(ordered))
     figure.update_layout(barmode="group")
     values = [*ordered["at_risk_share"], *ordered["mean_probability"]]
     top = max(values, default=0.0) or 1.0
@@ -129,27 +131,20 @@ def trend_table(periods: Sequence[RiskPeriod]) -> pd.DataFrame:
     )
 
 
+def _trend_line(table: pd.DataFrame, column: str, name: str, color: str) -> go.Scatter:
+    return go.Scatter(
+        x=table["period"], y=table[column], name=name, mode="lines+markers", line_color=color
+    )
+
+
 def trend_figure(periods: Sequence[RiskPeriod]) -> go.Figure:
     """Daily share at risk and mean probability from the prediction log."""
     table = trend_table(periods)
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=table["period"],
-            y=table["at_risk_share"],
-            name="share at risk",
-            mode="lines+markers",
-            line_color=RISK_COLOR,
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=table["period"],
-            y=table["mean_probability"],
-            name="mean probability",
-            mode="lines+markers",
-            line_color=NEUTRAL_COLOR,
-        )
+    figure = go.Figure(
+        [
+            _trend_line(table, "at_risk_share", "share at risk", RISK_COLOR),
+            _trend_line(table, "mean_probability", "mean probability", NEUTRAL_COLOR),
+        ]
     )
     values = [*table["at_risk_share"], *table["mean_probability"]]
     figure.update_yaxes(tickformat=percent_format(values), range=[0, max(values) * 1.15 or 1])

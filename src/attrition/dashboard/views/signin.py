@@ -8,13 +8,8 @@ from attrition.dashboard import session
 from attrition.dashboard.panels.signin import verify
 
 
-def render() -> None:
-    st.title("Attrition risk")
-    st.write(
-        "Sign in with an API key to score employees, see where risk concentrates and "
-        "check the model and its drift."
-    )
-    st.caption(session.DISCLAIMER)
+def sign_in_form() -> tuple[str, str, bool]:
+    """The form: (API URL, API key, submitted)."""
     with st.form("sign-in"):
         api_url = st.text_input(
             "API URL",
@@ -27,6 +22,17 @@ def render() -> None:
             help="A viewer key can look; a predictor key can also score.",
         )
         submitted = st.form_submit_button("Sign in", type="primary")
+    return api_url, api_key, submitted
+
+
+def render() -> None:
+    st.title("Attrition risk")
+    st.write(
+        "Sign in with an API key to score employees, see where risk concentrates and "
+        "check the model and its drift."
+    )
+    st.caption(session.DISCLAIMER)
+    api_url, api_key, submitted = sign_in_form()
     if not submitted:
         return
     with st.spinner("Checking the key..."):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -48,7 +49,9 @@ def _prediction(number: int, probability: float) -> Prediction:
 
 
 def test_real_rows_all_pass(dev_csv: Path) -> None:
-    check = check_upload(dev_csv.read_bytes())
+    data = dev_csv.read_bytes()
+    check = check_upload(data)
+    assert check.sha256 == hashlib.sha256(data).hexdigest()
     assert check.total_rows == 1176
     assert len(check.valid) == 1176 and check.errors.empty
     assert list(check.valid.columns) == [LINE, IDENTIFIER, *FEATURE_NAMES]

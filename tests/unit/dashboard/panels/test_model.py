@@ -8,6 +8,7 @@ from attrition.dashboard.panels.model import (
     confusion_counts,
     confusion_figure,
     curve_figure,
+    fairness_caption,
     fairness_section,
     fairness_table,
     importance_figure,
@@ -66,6 +67,11 @@ def test_fairness_table_reads_the_training_reports_sections() -> None:
         "holdout": {"Gender": ok},
     }
     assert fairness_section(report)[0] == "out_of_sample"
+    assert fairness_caption(report) == (
+        "Fairness of the out-of-sample decisions (out_of_sample: every labelled employee ...)."
+    )
+    assert fairness_caption({"holdout": {"Gender": ok}}) == "Fairness of the holdout decisions."
+    assert fairness_caption({"Gender": ok}) is None
     table = fairness_table(report)
     assert list(table["group"]) == ["Female", "Male"]
     assert set(table["four_fifths"]) == {"below 4/5 rule"}
