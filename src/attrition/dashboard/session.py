@@ -10,7 +10,7 @@ short TTL, keyed by the API URL and key so that two users never share results.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -35,6 +35,7 @@ from attrition.dashboard.api.responses import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
     import plotly.graph_objects as go
 
 CONFIG = "config"
@@ -243,6 +244,11 @@ def refresh() -> None:
 def show_chart(figure: go.Figure, key: str) -> None:
     """A plotly figure at full width, without the mode bar (the same on every page)."""
     st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key=key)
+
+
+def show_table(frame: pd.DataFrame, key: str, columns: dict[str, Any] | None = None) -> None:
+    """A table at full width without its index; ``columns`` configures some of them."""
+    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=columns)
 
 
 def show_error(error: ApiError) -> None:

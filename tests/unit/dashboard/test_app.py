@@ -17,13 +17,12 @@ def test_the_pages_get_the_api_url_key_and_batch_size() -> None:
     settings = Settings(api_url="http://api.test:9000", api_key=SecretStr("k"), max_batch_rows=7)
     config = app.dashboard_config(settings)
     assert config == session.DashboardConfig("http://api.test:9000", "k", 7)
-    assert session.configured_connection(config) == session.Connection("http://api.test:9000", "k")
 
 
 def test_no_key_or_an_empty_one_means_the_sign_in_form() -> None:
     for key in (None, SecretStr("")):
         config = app.dashboard_config(Settings(api_key=key))
-        assert config.api_key is None and session.configured_connection(config) is None
+        assert config.api_key is None
 
 
 def test_only_the_entry_point_reads_the_settings() -> None:

@@ -63,6 +63,17 @@ class FieldSpec:
     high: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Levers:
+    """The changes an HR analyst can try; ``promote`` raises the job level by one."""
+
+    overtime: str
+    job_satisfaction: int
+    environment_satisfaction: int
+    salary_hike: int
+    promote: bool = False
+
+
 def label_of(name: str) -> str:
     """``YearsAtCompany`` -> ``Years at company``."""
     words: list[str] = []
@@ -180,18 +191,6 @@ def employee_payload(values: Mapping[str, Any], employee_number: int | None) -> 
     return body
 
 
-# --- what-if levers ------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Levers:
-    """The changes an HR analyst can try; ``promote`` raises the job level by one."""
-
-    overtime: str
-    job_satisfaction: int
-    environment_satisfaction: int
-    salary_hike: int
-    promote: bool = False
-
-
 def current_levers(employee: Mapping[str, Any]) -> Levers:
     """The levers as they stand for this employee (no change)."""
     return Levers(
@@ -266,7 +265,6 @@ def comparison_table(current: Prediction, scenario: Prediction) -> pd.DataFrame:
     )
 
 
-# --- figures ------------------------------------------------------------------
 def factor_label(factor: Factor) -> str:
     return f"{factor.feature} = {factor.value}" if factor.value is not None else factor.feature
 

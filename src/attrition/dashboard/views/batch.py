@@ -41,7 +41,7 @@ def show_problems(check: BatchCheck) -> None:
         icon=":material/rule:",
     )
     shown = check.errors.head(ERRORS_SHOWN)
-    st.dataframe(shown, hide_index=True, key="batch-errors", width="stretch")
+    session.show_table(shown, "batch-errors")
     if len(check.errors) > ERRORS_SHOWN:
         st.caption(f"Showing {ERRORS_SHOWN} of {len(check.errors)} problems; download all:")
     st.download_button(
@@ -109,13 +109,7 @@ def show_results(results: pd.DataFrame) -> None:
     at_risk = int(results["at_risk"].sum())
     st.caption(f"{len(shown)} of {len(results)} employees shown; {at_risk} at risk in total.")
     risk = st.column_config.ProgressColumn("risk", format="percent", min_value=0.0, max_value=1.0)
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        key="batch-results",
-        column_config={"attrition_probability": risk},
-    )
+    session.show_table(shown, "batch-results", {"attrition_probability": risk})
     st.download_button(
         "Download results (CSV)",
         to_csv_bytes(shown),

@@ -53,15 +53,9 @@ def show_metric_table(info: ModelInfo) -> None:
     if table.empty:
         st.info("The API sent no evaluation metrics for this model.")
         return
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        key="model-metrics",
-        column_config={
-            "holdout": st.column_config.NumberColumn(format="%.3f"),
-            "out-of-fold": st.column_config.NumberColumn(format="%.3f"),
-        },
+    three_places = st.column_config.NumberColumn(format="%.3f")
+    session.show_table(
+        table, "model-metrics", {"holdout": three_places, "out-of-fold": three_places}
     )
 
 
@@ -94,7 +88,7 @@ def show_fairness(report: dict[str, Any]) -> None:
     caption = fairness_caption(report)
     if caption:
         st.caption(caption)
-    st.dataframe(fairness_table(report), hide_index=True, width="stretch", key="model-fairness")
+    session.show_table(fairness_table(report), "model-fairness")
 
 
 def show_extras(info: ModelInfo) -> None:
@@ -135,12 +129,7 @@ def show_versions(info: ModelInfo) -> None:
     except ApiError as error:
         session.show_error(error)
         return
-    st.dataframe(
-        versions_table(listing.versions),
-        hide_index=True,
-        width="stretch",
-        key="model-versions",
-    )
+    session.show_table(versions_table(listing.versions), "model-versions")
     if session.is_admin():
         admin_actions([v.version for v in listing.versions if v.version != info.version])
 

@@ -54,16 +54,11 @@ def show_feature_drift(detail: ReportDetail) -> None:
     if table.empty:
         st.info("This report has no per-feature results.")
         return
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        key="mon-features",
-        column_config={
-            "p_adjusted": st.column_config.NumberColumn(format="%.2g"),
-            "effect": st.column_config.NumberColumn(format="%.3f"),
-        },
-    )
+    formats = {
+        "p_adjusted": st.column_config.NumberColumn(format="%.2g"),
+        "effect": st.column_config.NumberColumn(format="%.3f"),
+    }
+    session.show_table(table, "mon-features", formats)
     name = st.selectbox("Distribution of", list(table["feature"]), key="mon-feature")
     feature = find_feature(detail.summary, str(name))
     if feature is not None:
@@ -135,11 +130,11 @@ def show_history(items: list[ReportSummary]) -> None:
     if alerts.empty:
         st.info("No alerts raised.")
     else:
-        st.dataframe(alerts, hide_index=True, width="stretch", key="mon-alerts")
+        session.show_table(alerts, "mon-alerts")
 
 
 def show_reports(items: list[ReportSummary]) -> None:
-    st.dataframe(reports_table(items), hide_index=True, width="stretch", key="mon-reports")
+    session.show_table(reports_table(items), "mon-reports")
     chosen = st.selectbox(
         "Report", [r.id for r in items], key="mon-report", format_func=lambda i: f"#{i}"
     )

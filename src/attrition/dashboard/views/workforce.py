@@ -47,12 +47,10 @@ def show_group(name: str, label: str, groups: list[RiskGroup], min_employees: in
         st.info("No group matches the filters.")
         return
     session.show_chart(risk_bar(table, f"Share at risk by {label.lower()}"), f"wf-chart-{name}")
-    st.dataframe(
+    session.show_table(
         table,
-        hide_index=True,
-        width="stretch",
-        key=f"wf-table-{name}",
-        column_config={
+        f"wf-table-{name}",
+        {
             "at_risk_share": st.column_config.NumberColumn(format="percent"),
             "mean_probability": st.column_config.NumberColumn(format="percent"),
             "expected_leavers": st.column_config.NumberColumn(format="%.1f"),
