@@ -17,6 +17,8 @@ from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.views import signin as signin_view
 from attrition.settings import Settings, get_settings
 
+# The page scripts live in views/, not pages/: Streamlit runs an entry script that has a
+# pages/ folder beside it as an old-style multipage app, before st.navigation is reached.
 VIEWS = Path(__file__).resolve().parent / "views"
 PAGES = (
     ("predict.py", "Predict", ":material/person_search:"),

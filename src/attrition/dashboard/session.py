@@ -87,7 +87,7 @@ def config() -> DashboardConfig:
 
 
 def current_connection() -> Connection | None:
-    """The signed-in connection: from this session, else from the settings."""
+    """The signed-in connection: from this session, else from the configured key."""
     found = st.session_state.get(CONNECTION)
     if isinstance(found, Connection):
         return found
@@ -117,19 +117,17 @@ def _client(api_url: str, api_key: str) -> ApiClient:
     return ApiClient(api_url, api_key)
 
 
-def client() -> ApiClient:
-    """The API client of the signed-in user (the app only shows pages once signed in)."""
-    connection = current_connection()
-    if connection is None:
-        raise AuthenticationError("Not signed in. Open the Sign in page and enter an API key.")
-    return _client(connection.api_url, connection.api_key)
-
-
 def _args() -> tuple[str, str]:
+    """The signed-in API URL and key: the key of every cached read and of the client."""
     connection = current_connection()
     if connection is None:
         raise AuthenticationError("Not signed in. Open the Sign in page and enter an API key.")
     return connection.api_url, connection.api_key
+
+
+def client() -> ApiClient:
+    """The API client of the signed-in user (the app only shows pages once signed in)."""
+    return _client(*_args())
 
 
 @st.cache_data(ttl=10, show_spinner=False)
