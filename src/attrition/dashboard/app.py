@@ -1,7 +1,9 @@
 """The dashboard's entry script (``attrition ui`` runs ``streamlit run`` on this file).
 
 Signed out, the only page is Sign in; signed in (a key entered, or ATTRITION_API_KEY set),
-the pages are Predict, Batch, Workforce, Model and Monitoring.
+the pages are Predict, Batch, Workforce, Model and Monitoring. This is the one module of the
+dashboard that reads the settings: the pages get what they need from
+:func:`attrition.dashboard.session.config`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from pathlib import Path
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiError
+from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.views import signin as signin_view
+from attrition.settings import Settings, get_settings
 
+# The page scripts live in views/, not pages/: Streamlit runs an entry script that has a
+# pages/ folder beside it as an old-style multipage app, before st.navigation is reached.
 VIEWS = Path(__file__).resolve().parent / "views"
 PAGES = (
     ("predict.py", "Predict", ":material/person_search:"),
@@ -22,6 +27,12 @@ PAGES = (
     ("model.py", "Model", ":material/model_training:"),
     ("monitoring.py", "Monitoring", ":material/monitor_heart:"),
 )
+
+
+def dashboard_config(settings: Settings) -> session.DashboardConfig:
+    """The part of the settings the pages use (an empty key counts as none)."""
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+    return session.DashboardConfig(settings.api_url, key or None, settings.max_batch_rows)
 
 
 def content_pages(*, signed_in: bool = True) -> list[st.Page]:
@@ -58,6 +69,7 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="auto",
     )
+    session.use_config(dashboard_config(get_settings()))
     connection = session.current_connection()
     if connection is None:
         # Every page is registered (hidden) so that a deep link survives signing in; whatever

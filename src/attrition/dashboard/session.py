@@ -1,5 +1,8 @@
-"""Streamlit glue: who is signed in, the API client, cached API reads, error states.
+"""Streamlit glue: the configuration, who is signed in, the API client, cached API reads,
+error states.
 
+The entry point (``app.py``) reads the settings and hands this module the part the pages
+need (:class:`DashboardConfig`, kept per session); nothing here reads settings itself.
 Slow-changing reads (model, reports, workforce summary) go through ``st.cache_data`` with a
 short TTL, keyed by the API URL and key so that two users never share results.
 """
@@ -7,10 +10,11 @@ short TTL, keyed by the API URL and key so that two users never share results.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from attrition.dashboard.client import (
+from attrition.dashboard.api.client import (
     ApiClient,
     ApiError,
     ApiUnavailableError,
@@ -20,7 +24,7 @@ from attrition.dashboard.client import (
     PermissionDeniedError,
     RateLimitedError,
 )
-from attrition.dashboard.models import (
+from attrition.dashboard.api.responses import (
     Me,
     ModelInfo,
     ModelVersions,
@@ -29,8 +33,12 @@ from attrition.dashboard.models import (
     ReportPage,
     WorkforceSummary,
 )
-from attrition.settings import get_settings
 
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+CONFIG = "config"
 CONNECTION = "connection"
 SIGNED_OUT = "signed_out"
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -41,6 +49,16 @@ DISCLAIMER = (
 
 
 @dataclass(frozen=True, slots=True)
+class DashboardConfig:
+    """What the pages take from the settings: the API to sign in to (and the key that signs
+    in without the form, when one is configured) and the Batch page's first chunk size."""
+
+    api_url: str
+    api_key: str | None
+    max_batch_rows: int
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
     """Where the API is and the key to use."""
 
@@ -48,22 +66,34 @@ class Connection:
     api_key: str
 
 
-def settings_connection() -> Connection | None:
-    """A connection from ATTRITION_API_URL / ATTRITION_API_KEY, if a key is configured."""
-    settings = get_settings()
-    if settings.api_key is None or not settings.api_key.get_secret_value():
+def configured_connection(config: DashboardConfig) -> Connection | None:
+    """A connection from the configured API URL and key, if a key is configured."""
+    if not config.api_key:
         return None
-    return Connection(settings.api_url, settings.api_key.get_secret_value())
+    return Connection(config.api_url, config.api_key)
+
+
+def use_config(config: DashboardConfig) -> None:
+    """Keep the entry point's configuration for the pages of this run."""
+    st.session_state[CONFIG] = config
+
+
+def config() -> DashboardConfig:
+    """The configuration the entry point gave (it does so before any page runs)."""
+    found = st.session_state.get(CONFIG)
+    if not isinstance(found, DashboardConfig):
+        raise RuntimeError("the dashboard's entry point (app.py) sets the configuration first")
+    return found
 
 
 def current_connection() -> Connection | None:
-    """The signed-in connection: from this session, else from the settings."""
+    """The signed-in connection: from this session, else from the configured key."""
     found = st.session_state.get(CONNECTION)
     if isinstance(found, Connection):
         return found
     if st.session_state.get(SIGNED_OUT):
         return None  # signed out on purpose: do not fall back to the configured key
-    configured = settings_connection()
+    configured = configured_connection(config())
     if configured is not None:
         st.session_state[CONNECTION] = configured
     return configured
@@ -87,19 +117,17 @@ def _client(api_url: str, api_key: str) -> ApiClient:
     return ApiClient(api_url, api_key)
 
 
-def client() -> ApiClient:
-    """The API client of the signed-in user (the app only shows pages once signed in)."""
-    connection = current_connection()
-    if connection is None:
-        raise AuthenticationError("Not signed in. Open the Sign in page and enter an API key.")
-    return _client(connection.api_url, connection.api_key)
-
-
 def _args() -> tuple[str, str]:
+    """The signed-in API URL and key: the key of every cached read and of the client."""
     connection = current_connection()
     if connection is None:
         raise AuthenticationError("Not signed in. Open the Sign in page and enter an API key.")
     return connection.api_url, connection.api_key
+
+
+def client() -> ApiClient:
+    """The API client of the signed-in user (the app only shows pages once signed in)."""
+    return _client(*_args())
 
 
 @st.cache_data(ttl=10, show_spinner=False)
@@ -209,6 +237,16 @@ def model_ready() -> bool:
 def refresh() -> None:
     """Forget cached API reads (after an action that changes them)."""
     st.cache_data.clear()
+
+
+def show_chart(figure: go.Figure, key: str) -> None:
+    """A plotly figure at full width, without the mode bar (the same on every page)."""
+    st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key=key)
+
+
+def show_table(frame: pd.DataFrame, key: str, columns: dict[str, Any] | None = None) -> None:
+    """A table at full width without its index; ``columns`` configures some of them."""
+    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=columns)
 
 
 def show_error(error: ApiError) -> None:

@@ -63,7 +63,14 @@ def shorten(value: str | None) -> str | None:
 
 def read_csv_table(path: Path) -> CsvTable:
     """Read ``path`` (UTF-8, optional BOM, LF or CRLF) into a :class:`CsvTable`."""
-    data = _read_bytes(path)
+    return read_csv_bytes(_read_bytes(path), path)
+
+
+def read_csv_bytes(data: bytes, path: Path | str) -> CsvTable:
+    """Parse a CSV file's bytes (an upload, say) exactly as :func:`read_csv_table` parses a
+    file; every message starts with ``path`` (a file's path or an upload's name)."""
+    if not data.strip():
+        raise AttritionError(f"{path}: the file is empty; expected a CSV with a header row")
     text = _decode(data, path)
     records = _records(text)
     _, header = next(records, (1, []))
@@ -89,13 +96,10 @@ def _read_bytes(path: Path) -> bytes:
         raise AttritionError(f"{path}: file not found")
     if not path.is_file():
         raise AttritionError(f"{path}: not a file")
-    data = path.read_bytes()
-    if not data.strip():
-        raise AttritionError(f"{path}: the file is empty; expected a CSV with a header row")
-    return data
+    return path.read_bytes()
 
 
-def _decode(data: bytes, path: Path) -> str:
+def _decode(data: bytes, path: Path | str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise AttritionError(f"{path}: the file is UTF-16 encoded; save it as UTF-8 CSV")
     if b"\x00" in data:
@@ -126,7 +130,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | None]]:
             yield start, fields
 
 
-def _check_header(header: Sequence[str], text: str, path: Path) -> list[str]:
+def _check_header(header: Sequence[str], text: str, path: Path | str) -> list[str]:
     columns = [name.strip() for name in header]
     found = set(columns) & set(RAW_COLUMNS)
     if len(found) < len(REQUIRED_COLUMNS) // 2:

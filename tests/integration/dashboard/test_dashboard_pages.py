@@ -14,10 +14,16 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from attrition.dashboard.client import ApiClient
-from attrition.dashboard.forms import default_employee, employee_payload
-from attrition.dashboard.whatif import Levers, apply_levers, current_levers
-from attrition.dashboard.workforce import GROUPINGS
+from attrition.dashboard.api.client import ApiClient
+from attrition.dashboard.panels.batch import check_upload, payloads
+from attrition.dashboard.panels.predict import (
+    Levers,
+    apply_levers,
+    current_levers,
+    default_employee,
+    employee_payload,
+)
+from attrition.dashboard.panels.workforce import GROUPINGS
 from attrition.schema import IDENTIFIER
 
 pytestmark = pytest.mark.integration
@@ -138,9 +144,7 @@ def test_batch_checks_chunks_and_scores(full_stack: Any, make_app: Any, dev_csv:
     assert len(results) == 118
     valid = rows.drop(rows.index[[1, 8]])
     with ApiClient(full_stack.api_url, full_stack.keys["predictor"]) as client:
-        from attrition.dashboard.batch import check_rows, payloads, read_upload
-
-        bodies = payloads(check_rows(read_upload(valid.to_csv(index=False).encode())).valid)
+        bodies = payloads(check_upload(valid.to_csv(index=False).encode()).valid)
         expected = {
             p.employee_number: p.attrition_probability
             for start in range(0, len(bodies), 50)
@@ -175,9 +179,7 @@ def _settled_summary(stack: Any) -> Any:
 def test_workforce_numbers_equal_the_api_aggregate(full_stack: Any, make_app: Any,
                                                    dev_csv: Path) -> None:  # fmt: skip
     data, _ = _batch_file(dev_csv)
-    from attrition.dashboard.batch import check_rows, payloads, read_upload
-
-    bodies = payloads(check_rows(read_upload(data)).valid)[:40]
+    bodies = payloads(check_upload(data).valid)[:40]
     with ApiClient(full_stack.api_url, full_stack.keys["predictor"]) as client:
         client.predict_batch(bodies)
     api = _settled_summary(full_stack)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from attrition.data.reading import read_csv_table
+from attrition.data.reading import read_csv_bytes, read_csv_table
 from attrition.data.validation import read_dataset
 from attrition.errors import AttritionError
 from attrition.schema import IDENTIFIER, TARGET
@@ -208,3 +208,15 @@ def test_long_values_are_kept_shortened(
     ]
     assert "longer than 1024 characters" in rejected.errors[0]["reason"]
     assert rejected.raw[IDENTIFIER] == rows[0][header.index(IDENTIFIER)]
+
+
+def test_uploaded_bytes_read_like_the_file_with_their_name_in_messages(
+    tmp_path: Path, table: tuple[list[str], list[list[str]]]
+) -> None:
+    header, rows = table
+    path = tmp_path / "input.csv"
+    path.write_text(to_csv(header, rows))
+    from_file, uploaded = read_csv_table(path), read_csv_bytes(path.read_bytes(), "upload.csv")
+    assert uploaded.frame.equals(from_file.frame) and uploaded.sha256 == from_file.sha256
+    with pytest.raises(AttritionError, match=r"^upload\.csv: the file is empty"):
+        read_csv_bytes(b" \n", "upload.csv")

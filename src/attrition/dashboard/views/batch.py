@@ -3,53 +3,45 @@ in chunks of the API's limit, then sort, filter and download."""
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.batch import (
+from attrition.dashboard.api.client import ApiError
+from attrition.dashboard.panels.batch import (
     BatchCheck,
-    check_rows,
+    check_upload,
     filter_results,
     payloads,
-    read_upload,
     results_frame,
     score_in_chunks,
     to_csv_bytes,
 )
-from attrition.dashboard.client import ApiError
 from attrition.errors import AttritionError
 from attrition.schema import REQUIRED_COLUMNS, categories_of
-from attrition.settings import get_settings
 
 RESULTS = "batch.results"
 ERRORS_SHOWN = 500
 
 
-def show_check(check: BatchCheck) -> None:
-    rows, bad = check.total_rows, check.invalid_rows
+def show_counts(check: BatchCheck) -> None:
     left, middle, right = st.columns(3)
-    left.metric("Rows in file", rows)
+    left.metric("Rows in file", check.total_rows)
     middle.metric("Valid rows", len(check.valid))
-    right.metric("Rows with problems", bad)
+    right.metric("Rows with problems", check.invalid_rows)
     if check.ignored_columns:
         st.caption("Ignored columns: " + ", ".join(check.ignored_columns))
-    if not len(check.errors):
-        st.success("Every row passed the checks.", icon=":material/check_circle:")
-        return
+
+
+def show_problems(check: BatchCheck) -> None:
+    """The problems by line and field (the first ``ERRORS_SHOWN``), and all as a CSV."""
     st.warning(
-        f"{bad} row(s) have problems and will not be scored. Fix them in the file and "
-        "upload it again.",
+        f"{check.invalid_rows} row(s) have problems and will not be scored. Fix them in the "
+        "file and upload it again.",
         icon=":material/rule:",
     )
-    st.dataframe(
-        check.errors.head(ERRORS_SHOWN),
-        hide_index=True,
-        key="batch-errors",
-        width="stretch",
-    )
+    shown = check.errors.head(ERRORS_SHOWN)
+    session.show_table(shown, "batch-errors")
     if len(check.errors) > ERRORS_SHOWN:
         st.caption(f"Showing {ERRORS_SHOWN} of {len(check.errors)} problems; download all:")
     st.download_button(
@@ -61,7 +53,15 @@ def show_check(check: BatchCheck) -> None:
     )
 
 
-def score(check: BatchCheck, digest: str) -> None:
+def show_check(check: BatchCheck) -> None:
+    show_counts(check)
+    if len(check.errors):
+        show_problems(check)
+    else:
+        st.success("Every row passed the checks.", icon=":material/check_circle:")
+
+
+def score(check: BatchCheck) -> None:
     rows = payloads(check.valid)
     progress = st.progress(0.0, text=f"Scoring {len(rows)} rows...")
 
@@ -73,7 +73,7 @@ def score(check: BatchCheck, digest: str) -> None:
         predictions = score_in_chunks(
             rows,
             lambda chunk: client.predict_batch(chunk).predictions,
-            get_settings().max_batch_rows,
+            session.config().max_batch_rows,
             advance,
         )
     except ApiError as error:
@@ -81,11 +81,11 @@ def score(check: BatchCheck, digest: str) -> None:
         session.show_error(error)
         return
     progress.empty()
-    st.session_state[RESULTS] = (digest, results_frame(check.valid, predictions))
+    st.session_state[RESULTS] = (check.sha256, results_frame(check.valid, predictions))
 
 
-def show_results(results: pd.DataFrame) -> None:
-    st.subheader("Results")
+def filtered(results: pd.DataFrame) -> pd.DataFrame:
+    """The results as the filter widgets ask for them."""
     left, middle, right = st.columns(3)
     with left:
         minimum = st.slider("Minimum risk", 0.0, 1.0, 0.0, 0.05, key="batch-min", format="%.2f")
@@ -94,26 +94,22 @@ def show_results(results: pd.DataFrame) -> None:
     with right:
         at_risk_only = st.toggle("At risk only", key="batch-at-risk")
         lowest_first = st.toggle("Lowest risk first", key="batch-ascending")
-    shown = filter_results(
+    return filter_results(
         results,
         min_probability=minimum,
         at_risk_only=at_risk_only,
         departments=chosen,
         ascending=lowest_first,
     )
+
+
+def show_results(results: pd.DataFrame) -> None:
+    st.subheader("Results")
+    shown = filtered(results)
     at_risk = int(results["at_risk"].sum())
     st.caption(f"{len(shown)} of {len(results)} employees shown; {at_risk} at risk in total.")
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        key="batch-results",
-        column_config={
-            "attrition_probability": st.column_config.ProgressColumn(
-                "risk", format="percent", min_value=0.0, max_value=1.0
-            )
-        },
-    )
+    risk = st.column_config.ProgressColumn("risk", format="percent", min_value=0.0, max_value=1.0)
+    session.show_table(shown, "batch-results", {"attrition_probability": risk})
     st.download_button(
         "Download results (CSV)",
         to_csv_bytes(shown),
@@ -124,6 +120,19 @@ def show_results(results: pd.DataFrame) -> None:
     )
 
 
+def uploaded_check() -> BatchCheck | None:
+    """The checked upload; None (with what to do) when there is none or it is unreadable."""
+    upload = st.file_uploader("CSV file", type=["csv"], key="batch-file")
+    if upload is None:
+        st.info("No file yet: upload a CSV to check and score it.", icon=":material/upload:")
+        return None
+    try:
+        return check_upload(upload.getvalue(), upload.name)
+    except AttritionError as error:
+        st.error(str(error), icon=":material/error:")
+        return None
+
+
 def render() -> None:
     st.title("Score a batch")
     st.caption(session.DISCLAIMER)
@@ -131,24 +140,16 @@ def render() -> None:
         f"Upload a CSV with the columns {', '.join(REQUIRED_COLUMNS[:4])}, ... (the "
         "IBM HR schema; Attrition and constant columns are optional)."
     )
-    upload = st.file_uploader("CSV file", type=["csv"], key="batch-file")
-    if upload is None:
-        st.info("No file yet: upload a CSV to check and score it.", icon=":material/upload:")
-        return
-    data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        check = check_rows(read_upload(data))
-    except AttritionError as error:
-        st.error(str(error), icon=":material/error:")
+    check = uploaded_check()
+    if check is None:
         return
     show_check(check)
     if not len(check.valid) or not session.model_ready():
         return
     if st.button(f"Score {len(check.valid)} valid rows", type="primary", key="batch-score"):
-        score(check, digest)
+        score(check)
     stored = st.session_state.get(RESULTS)
-    if stored is not None and stored[0] == digest:
+    if stored is not None and stored[0] == check.sha256:
         show_results(stored[1])
 
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiError, NotSupportedError
-from attrition.dashboard.model_view import (
+from attrition.dashboard.api.client import ApiError, NotSupportedError
+from attrition.dashboard.api.responses import ModelInfo
+from attrition.dashboard.panels.model import (
     auc_interval,
     confusion_counts,
     confusion_figure,
     curve_figure,
-    fairness_section,
+    fairness_caption,
     fairness_table,
     importance_figure,
     metric_table,
     versions_table,
 )
-from attrition.dashboard.models import ModelInfo
 
 CURVES = (("roc", "ROC"), ("pr", "Precision-recall"), ("calibration", "Calibration"))
 
@@ -45,75 +48,63 @@ def show_summary(info: ModelInfo) -> None:
         st.caption(f"Aliases: {names}.")
 
 
+def show_metric_table(info: ModelInfo) -> None:
+    table = metric_table(info.metrics)
+    if table.empty:
+        st.info("The API sent no evaluation metrics for this model.")
+        return
+    three_places = st.column_config.NumberColumn(format="%.3f")
+    session.show_table(
+        table, "model-metrics", {"holdout": three_places, "out-of-fold": three_places}
+    )
+
+
+def show_confusion(info: ModelInfo) -> None:
+    counts = confusion_counts(info.metrics)
+    if counts is None:
+        st.info("Confusion matrix: not available from this API version.")
+    else:
+        session.show_chart(confusion_figure(counts, info.threshold), "model-confusion")
+
+
 def show_metrics(info: ModelInfo) -> None:
     st.subheader("Metrics")
-    table = metric_table(info.metrics)
     left, right = st.columns(2)
     with left:
-        if table.empty:
-            st.info("The API sent no evaluation metrics for this model.")
-        else:
-            st.dataframe(
-                table,
-                hide_index=True,
-                width="stretch",
-                key="model-metrics",
-                column_config={
-                    "holdout": st.column_config.NumberColumn(format="%.3f"),
-                    "out-of-fold": st.column_config.NumberColumn(format="%.3f"),
-                },
-            )
+        show_metric_table(info)
     with right:
-        counts = confusion_counts(info.metrics)
-        if counts is None:
-            st.info("Confusion matrix: not available from this API version.")
-        else:
-            st.plotly_chart(
-                confusion_figure(counts, info.threshold),
-                width="stretch",
-                config=session.CHART_CONFIG,
-                key="model-confusion",
-            )
+        show_confusion(info)
+
+
+def show_curves(curves: dict[str, dict[str, list[float]]]) -> None:
+    columns = st.columns(len(CURVES))
+    for column, (kind, _label) in zip(columns, CURVES, strict=True):
+        if kind in curves:
+            with column:
+                session.show_chart(curve_figure(curves[kind], kind), f"model-curve-{kind}")
+
+
+def show_fairness(report: dict[str, Any]) -> None:
+    caption = fairness_caption(report)
+    if caption:
+        st.caption(caption)
+    session.show_table(fairness_table(report), "model-fairness")
 
 
 def show_extras(info: ModelInfo) -> None:
+    """Curves, fairness and importance, each when the API sends it; one note for the rest."""
     missing = []
     if info.curves:
-        columns = st.columns(len(CURVES))
-        for column, (kind, _label) in zip(columns, CURVES, strict=True):
-            if kind in info.curves:
-                column.plotly_chart(
-                    curve_figure(info.curves[kind], kind),
-                    width="stretch",
-                    config=session.CHART_CONFIG,
-                    key=f"model-curve-{kind}",
-                )
+        show_curves(info.curves)
     else:
         missing.append("ROC, precision-recall and calibration curves")
     st.subheader("Fairness")
     if info.fairness:
-        section, _ = fairness_section(info.fairness)
-        if section:
-            basis = info.fairness.get("basis")
-            st.caption(
-                f"Fairness of the {section.replace('_', '-')} decisions"
-                + (f" ({basis})." if isinstance(basis, str) else ".")
-            )
-        st.dataframe(
-            fairness_table(info.fairness),
-            hide_index=True,
-            width="stretch",
-            key="model-fairness",
-        )
+        show_fairness(info.fairness)
     else:
         missing.append("the fairness table (four-fifths rule per group)")
     if info.importance:
-        st.plotly_chart(
-            importance_figure(info.importance),
-            width="stretch",
-            config=session.CHART_CONFIG,
-            key="model-importance",
-        )
+        session.show_chart(importance_figure(info.importance), "model-importance")
     else:
         missing.append("global feature importance")
     if missing:
@@ -138,12 +129,7 @@ def show_versions(info: ModelInfo) -> None:
     except ApiError as error:
         session.show_error(error)
         return
-    st.dataframe(
-        versions_table(listing.versions),
-        hide_index=True,
-        width="stretch",
-        key="model-versions",
-    )
+    session.show_table(versions_table(listing.versions), "model-versions")
     if session.is_admin():
         admin_actions([v.version for v in listing.versions if v.version != info.version])
 
@@ -158,8 +144,7 @@ def admin_actions(candidates: list[str]) -> None:
             run_action(lambda: session.client().rollback())
 
 
-def run_action(action: object) -> None:
-    assert callable(action)
+def run_action(action: Callable[[], dict[str, Any]]) -> None:
     try:
         result = action()
     except ApiError as error:

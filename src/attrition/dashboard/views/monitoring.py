@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiError
-from attrition.dashboard.models import ReportDetail, ReportSummary
-from attrition.dashboard.monitoring_view import (
+from attrition.dashboard.api.client import ApiError
+from attrition.dashboard.api.responses import ReportDetail, ReportSummary
+from attrition.dashboard.panels.monitoring import (
     alert_history,
     distribution_figure,
     feature_drift_table,
@@ -36,7 +36,7 @@ def run_check() -> None:
             st.success(f"Report {summary.id} created.")
 
 
-def show_report(detail: ReportDetail) -> None:
+def show_verdicts(detail: ReportDetail) -> None:
     columns = st.columns(4)
     columns[0].metric("Dataset drift", "yes" if detail.dataset_drift else "no")
     columns[1].metric("Drifted share", f"{detail.drift_share:.0%}")
@@ -46,50 +46,48 @@ def show_report(detail: ReportDetail) -> None:
         f"Model v{detail.model_version}; {detail.reference_rows:,} reference rows vs "
         f"{detail.current_rows:,} current rows from {detail.source}."
     )
+
+
+def show_feature_drift(detail: ReportDetail) -> None:
     st.subheader("Drift by feature")
     table = feature_drift_table(detail.summary)
     if table.empty:
         st.info("This report has no per-feature results.")
-    else:
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            key="mon-features",
-            column_config={
-                "p_adjusted": st.column_config.NumberColumn(format="%.2g"),
-                "effect": st.column_config.NumberColumn(format="%.3f"),
-            },
-        )
-        name = st.selectbox("Distribution of", list(table["feature"]), key="mon-feature")
-        feature = find_feature(detail.summary, str(name))
-        if feature is not None:
-            st.plotly_chart(
-                distribution_figure(feature),
-                width="stretch",
-                config=session.CHART_CONFIG,
-                key="mon-distribution",
-            )
+        return
+    formats = {
+        "p_adjusted": st.column_config.NumberColumn(format="%.2g"),
+        "effect": st.column_config.NumberColumn(format="%.3f"),
+    }
+    session.show_table(table, "mon-features", formats)
+    name = st.selectbox("Distribution of", list(table["feature"]), key="mon-feature")
+    feature = find_feature(detail.summary, str(name))
+    if feature is not None:
+        session.show_chart(distribution_figure(feature), "mon-distribution")
+
+
+def show_windows(detail: ReportDetail) -> None:
     windows = window_rows(detail.summary)
     if len(windows):
         st.subheader("Realised performance in this check")
-        st.plotly_chart(
-            performance_figure(windows, "Realised performance by window"),
-            width="stretch",
-            config=session.CHART_CONFIG,
-            key="mon-windows",
+        session.show_chart(
+            performance_figure(windows, "Realised performance by window"), "mon-windows"
         )
+
+
+def show_prediction_drift(detail: ReportDetail) -> None:
     scores = prediction_drift(detail.summary)
     st.subheader("Prediction drift")
     if scores is None:
         st.info("This report has no prediction-score comparison.")
     else:
-        st.plotly_chart(
-            distribution_figure(scores),
-            width="stretch",
-            config=session.CHART_CONFIG,
-            key="mon-prediction",
-        )
+        session.show_chart(distribution_figure(scores), "mon-prediction")
+
+
+def show_report(detail: ReportDetail) -> None:
+    show_verdicts(detail)
+    show_feature_drift(detail)
+    show_windows(detail)
+    show_prediction_drift(detail)
 
 
 def show_html(report_id: int) -> None:
@@ -124,14 +122,30 @@ def show_history(items: list[ReportSummary]) -> None:
             "next check measures the model against them."
         )
     else:
-        figure = performance_figure(performance, "Realised performance per check")
-        st.plotly_chart(figure, width="stretch", config=session.CHART_CONFIG, key="mon-performance")
+        session.show_chart(
+            performance_figure(performance, "Realised performance per check"), "mon-performance"
+        )
     st.subheader("Alert history")
     alerts = alert_history(items)
     if alerts.empty:
         st.info("No alerts raised.")
     else:
-        st.dataframe(alerts, hide_index=True, width="stretch", key="mon-alerts")
+        session.show_table(alerts, "mon-alerts")
+
+
+def show_reports(items: list[ReportSummary]) -> None:
+    session.show_table(reports_table(items), "mon-reports")
+    chosen = st.selectbox(
+        "Report", [r.id for r in items], key="mon-report", format_func=lambda i: f"#{i}"
+    )
+    try:
+        detail = session.report(int(chosen))
+    except ApiError as error:
+        session.show_error(error)
+        return
+    show_report(detail)
+    show_html(detail.id)
+    show_history(items)
 
 
 def render() -> None:
@@ -149,18 +163,7 @@ def render() -> None:
             icon=":material/info:",
         )
         return
-    st.dataframe(reports_table(page.items), hide_index=True, width="stretch", key="mon-reports")
-    chosen = st.selectbox(
-        "Report", [r.id for r in page.items], key="mon-report", format_func=lambda i: f"#{i}"
-    )
-    try:
-        detail = session.report(int(chosen))
-    except ApiError as error:
-        session.show_error(error)
-        return
-    show_report(detail)
-    show_html(detail.id)
-    show_history(page.items)
+    show_reports(page.items)
 
 
 if __name__ == "__main__":

@@ -7,25 +7,26 @@ from typing import Any
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.charts import factors_figure, scenario_figure
-from attrition.dashboard.client import ApiError
-from attrition.dashboard.forms import (
+from attrition.dashboard.api.client import ApiError
+from attrition.dashboard.api.responses import Prediction
+from attrition.dashboard.panels.predict import (
     OPEN_SECTIONS,
     FieldSpec,
-    check_employee,
-    default_employee,
-    employee_payload,
-    form_sections,
-)
-from attrition.dashboard.models import Prediction
-from attrition.dashboard.whatif import (
     Levers,
     apply_levers,
+    bounds_of,
     changes,
+    check_employee,
     comparison_table,
     current_levers,
+    default_employee,
+    employee_payload,
+    factors_figure,
+    form_sections,
+    salary_hike_range,
+    scenario_figure,
 )
-from attrition.schema import FEATURES, IDENTIFIER, NumericFeature, categories_of
+from attrition.schema import IDENTIFIER, categories_of
 
 RESULT = "predict.result"
 SCENARIO = "predict.scenario"
@@ -77,7 +78,7 @@ def employee_form() -> tuple[dict[str, Any], int | None, bool]:
     return values, (int(number) if number is not None else None), submitted
 
 
-def show_prediction(prediction: Prediction) -> None:
+def show_verdict(prediction: Prediction) -> None:
     label = "At risk" if prediction.at_risk else "Not at risk"
     left, middle, right = st.columns(3)
     left.metric("Attrition risk", f"{prediction.attrition_probability:.0%}")
@@ -93,65 +94,57 @@ def show_prediction(prediction: Prediction) -> None:
         st.success(
             f"**{label}**: the risk is below the model's threshold.", icon=":material/check_circle:"
         )
+
+
+def show_prediction(prediction: Prediction) -> None:
+    show_verdict(prediction)
     if prediction.top_factors:
-        st.plotly_chart(
-            factors_figure(prediction.top_factors, "Top factors for this person"),
-            width="stretch",
-            config=session.CHART_CONFIG,
-            key="factors-chart",
-        )
+        figure = factors_figure(prediction.top_factors, "Top factors for this person")
+        session.show_chart(figure, "factors-chart")
     st.caption(
         f"Model {prediction.model_name} v{prediction.model_version} - prediction "
         f"{prediction.prediction_id}. {session.DISCLAIMER}"
     )
 
 
-def _bounds(name: str) -> tuple[int, int]:
-    feature = FEATURES[name]
-    assert isinstance(feature, NumericFeature)
-    return feature.low, feature.high
+def satisfaction_levers(base: Levers) -> tuple[str, int, int]:
+    """Overtime, job and environment satisfaction, as the widgets set them."""
+    overtime = categories_of("OverTime")
+    chosen = st.radio(
+        "Overtime", overtime, horizontal=True, key="w_overtime", index=overtime.index(base.overtime)
+    )
+    job = st.slider(
+        "Job satisfaction", *bounds_of("JobSatisfaction"), base.job_satisfaction,
+        key="w_job_satisfaction",
+    )  # fmt: skip
+    environment = st.slider(
+        "Environment satisfaction", *bounds_of("EnvironmentSatisfaction"),
+        base.environment_satisfaction, key="w_environment_satisfaction",
+    )  # fmt: skip
+    return str(chosen), int(job), int(environment)
+
+
+def career_levers(base: Levers) -> tuple[int, bool]:
+    """Salary hike and promotion, as the widgets set them."""
+    hike = st.slider("Salary hike (%)", *salary_hike_range(base), base.salary_hike,
+                     key="w_salary_hike")  # fmt: skip
+    promote = st.checkbox(
+        "Promote one job level",
+        key="w_promote",
+        help="Raises the job level and resets the years since the last "
+        "promotion and in the current role.",
+    )
+    return int(hike), bool(promote)
 
 
 def lever_widgets(employee: dict[str, Any]) -> Levers:
     base = current_levers(employee)
-    overtime = categories_of("OverTime")
     left, right = st.columns(2)
     with left:
-        chosen = st.radio(
-            "Overtime",
-            overtime,
-            horizontal=True,
-            key="w_overtime",
-            index=overtime.index(base.overtime),
-        )
-        job = st.slider(
-            "Job satisfaction",
-            *_bounds("JobSatisfaction"),
-            base.job_satisfaction,
-            key="w_job_satisfaction",
-        )
-        environment = st.slider(
-            "Environment satisfaction",
-            *_bounds("EnvironmentSatisfaction"),
-            base.environment_satisfaction,
-            key="w_environment_satisfaction",
-        )
+        overtime, job, environment = satisfaction_levers(base)
     with right:
-        low, high = _bounds("PercentSalaryHike")
-        hike = st.slider(
-            "Salary hike (%)",
-            low,
-            min(high, max(30, base.salary_hike + 10)),
-            base.salary_hike,
-            key="w_salary_hike",
-        )
-        promote = st.checkbox(
-            "Promote one job level",
-            key="w_promote",
-            help="Raises the job level and resets the years since the last "
-            "promotion and in the current role.",
-        )
-    return Levers(str(chosen), int(job), int(environment), int(hike), bool(promote))
+        hike, promote = career_levers(base)
+    return Levers(overtime, job, environment, hike, promote)
 
 
 def what_if(employee: dict[str, Any], current: Prediction) -> None:
@@ -193,12 +186,26 @@ def show_scenario(current: Prediction) -> None:
         )
         st.caption("Changed: " + "; ".join(f"{n} {a} -> {b}" for n, a, b in changed))
     with right:
-        st.plotly_chart(
-            scenario_figure(current, scenario),
-            width="stretch",
-            config=session.CHART_CONFIG,
-            key="scenario-chart",
-        )
+        session.show_chart(scenario_figure(current, scenario), "scenario-chart")
+
+
+def score_form(values: dict[str, Any], number: int | None) -> bool:
+    """Check and score the submitted form; False (the reason shown) when it cannot be."""
+    problems = check_employee(values)
+    if problems:
+        st.error("Fix these fields first:\n\n" + "\n".join(f"- {p}" for p in problems))
+        return False
+    payload = employee_payload(values, number)
+    try:
+        with st.spinner("Scoring..."):
+            prediction = session.client().predict(payload)
+    except ApiError as error:
+        session.show_error(error)
+        return False
+    st.session_state[RESULT] = (payload, prediction)
+    for key in [k for k in st.session_state if str(k).startswith("w_")] + [SCENARIO]:
+        st.session_state.pop(key, None)  # levers start again from the new employee
+    return True
 
 
 def render() -> None:
@@ -207,21 +214,8 @@ def render() -> None:
     if not session.model_ready():
         return
     values, number, submitted = employee_form()
-    if submitted:
-        problems = check_employee(values)
-        if problems:
-            st.error("Fix these fields first:\n\n" + "\n".join(f"- {p}" for p in problems))
-            return
-        payload = employee_payload(values, number)
-        try:
-            with st.spinner("Scoring..."):
-                prediction = session.client().predict(payload)
-        except ApiError as error:
-            session.show_error(error)
-            return
-        st.session_state[RESULT] = (payload, prediction)
-        for key in [k for k in st.session_state if str(k).startswith("w_")] + [SCENARIO]:
-            st.session_state.pop(key, None)  # levers start again from the new employee
+    if submitted and not score_form(values, number):
+        return
     stored = st.session_state.get(RESULT)
     if stored is None:
         st.info(

@@ -5,22 +5,24 @@ from __future__ import annotations
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiClient, ApiError, NoModelError
-from attrition.settings import get_settings
+from attrition.dashboard.panels.signin import verify
 
 
-def verify(api_url: str, api_key: str) -> str | None:
-    """None if the API accepts the key, else a message saying what is wrong."""
-    if not api_key.strip():
-        return "Enter an API key (create one with `attrition keys create --role viewer`)."
-    with ApiClient(api_url, api_key.strip()) as client:
-        try:
-            client.model()
-        except NoModelError:
-            return None  # the key passed authentication; there is just no model yet
-        except ApiError as error:
-            return str(error)
-    return None
+def sign_in_form() -> tuple[str, str, bool]:
+    """The form: (API URL, API key, submitted)."""
+    with st.form("sign-in"):
+        api_url = st.text_input(
+            "API URL",
+            value=session.config().api_url,
+            help="Where the Attrition API runs (ATTRITION_API_URL).",
+        )
+        api_key = st.text_input(
+            "API key",
+            type="password",
+            help="A viewer key can look; a predictor key can also score.",
+        )
+        submitted = st.form_submit_button("Sign in", type="primary")
+    return api_url, api_key, submitted
 
 
 def render() -> None:
@@ -30,18 +32,7 @@ def render() -> None:
         "check the model and its drift."
     )
     st.caption(session.DISCLAIMER)
-    with st.form("sign-in"):
-        api_url = st.text_input(
-            "API URL",
-            value=get_settings().api_url,
-            help="Where the Attrition API runs (ATTRITION_API_URL).",
-        )
-        api_key = st.text_input(
-            "API key",
-            type="password",
-            help="A viewer key can look; a predictor key can also score.",
-        )
-        submitted = st.form_submit_button("Sign in", type="primary")
+    api_url, api_key, submitted = sign_in_form()
     if not submitted:
         return
     with st.spinner("Checking the key..."):

@@ -6,10 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from attrition.dashboard import session
-from attrition.dashboard.client import ApiError
-from attrition.dashboard.models import WorkforceSummary
-from attrition.dashboard.workforce import (
+from attrition.dashboard.api.client import ApiError
+from attrition.dashboard.api.responses import RiskGroup, WorkforceSummary
+from attrition.dashboard.panels.workforce import (
     GROUPINGS,
+    filter_choices,
+    filter_value,
     group_table,
     headline,
     missing_groupings,
@@ -17,18 +19,8 @@ from attrition.dashboard.workforce import (
     trend_figure,
     trend_table,
 )
-from attrition.schema import categories_of
 
 WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last year": 365}
-EVERYONE = "All"
-
-
-def categories(feature: str) -> list[str]:
-    return [EVERYONE, *categories_of(feature)]
-
-
-def chosen(value: str) -> str | None:
-    return None if value == EVERYONE else value
 
 
 def show_headline(summary: WorkforceSummary) -> None:
@@ -45,38 +37,33 @@ def show_headline(summary: WorkforceSummary) -> None:
     )
 
 
+def show_group(name: str, label: str, groups: list[RiskGroup], min_employees: int) -> None:
+    """One grouping's tab: a filter, the chart and the table."""
+    chosen = st.multiselect(
+        f"Show only these ({label.lower()})", [g.group for g in groups], key=f"wf-groups-{name}"
+    )
+    table = group_table(groups, min_employees=min_employees, selected=chosen)
+    if table.empty:
+        st.info("No group matches the filters.")
+        return
+    session.show_chart(risk_bar(table, f"Share at risk by {label.lower()}"), f"wf-chart-{name}")
+    session.show_table(
+        table,
+        f"wf-table-{name}",
+        {
+            "at_risk_share": st.column_config.NumberColumn(format="percent"),
+            "mean_probability": st.column_config.NumberColumn(format="percent"),
+            "expected_leavers": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+
+
 def show_groupings(summary: WorkforceSummary, min_employees: int) -> None:
     present = [(name, label) for name, label in GROUPINGS.items() if name in summary.groupings]
     tabs = st.tabs([label for _, label in present])
     for tab, (name, label) in zip(tabs, present, strict=True):
         with tab:
-            groups = summary.groupings[name]
-            chosen = st.multiselect(
-                f"Show only these ({label.lower()})",
-                [g.group for g in groups],
-                key=f"wf-groups-{name}",
-            )
-            table = group_table(groups, min_employees=min_employees, selected=chosen)
-            if table.empty:
-                st.info("No group matches the filters.")
-                continue
-            st.plotly_chart(
-                risk_bar(table, f"Share at risk by {label.lower()}"),
-                width="stretch",
-                config=session.CHART_CONFIG,
-                key=f"wf-chart-{name}",
-            )
-            st.dataframe(
-                table,
-                hide_index=True,
-                width="stretch",
-                key=f"wf-table-{name}",
-                column_config={
-                    "at_risk_share": st.column_config.NumberColumn(format="percent"),
-                    "mean_probability": st.column_config.NumberColumn(format="percent"),
-                    "expected_leavers": st.column_config.NumberColumn(format="%.1f"),
-                },
-            )
+            show_group(name, label, summary.groupings[name], min_employees)
     missing = missing_groupings(summary)
     if missing:
         st.info(
@@ -87,19 +74,33 @@ def show_groupings(summary: WorkforceSummary, min_employees: int) -> None:
         )
 
 
-def render() -> None:
-    st.title("Workforce overview")
+def show_trend(summary: WorkforceSummary) -> None:
+    st.subheader("Trend")
+    if summary.over_time:
+        session.show_chart(trend_figure(summary.over_time), "wf-trend")
+        with st.expander("Trend data"):
+            st.dataframe(trend_table(summary.over_time), hide_index=True, key="wf-trend-table")
+    else:
+        st.info("No prediction history in this window yet.")
+
+
+def filters() -> tuple[int, str | None, str | None, int]:
+    """The window (days), department, job role and smallest group size chosen."""
     columns = st.columns(4)
     window = columns[0].selectbox("Window", list(WINDOWS), index=2, key="wf-window")
-    department = columns[1].selectbox("Department", categories("Department"), key="wf-dept")
-    job_role = columns[2].selectbox("Job role", categories("JobRole"), key="wf-role")
+    department = columns[1].selectbox("Department", filter_choices("Department"), key="wf-dept")
+    job_role = columns[2].selectbox("Job role", filter_choices("JobRole"), key="wf-role")
     min_employees = columns[3].number_input(
         "Hide groups smaller than", min_value=1, value=1, step=1, key="wf-min"
     )
+    return WINDOWS[window], filter_value(department), filter_value(job_role), int(min_employees)
+
+
+def render() -> None:
+    st.title("Workforce overview")
+    days, department, job_role, min_employees = filters()
     try:
-        summary = session.workforce(
-            WINDOWS[window], department=chosen(department), job_role=chosen(job_role)
-        )
+        summary = session.workforce(days, department=department, job_role=job_role)
     except ApiError as error:
         session.show_error(error)
         return
@@ -111,19 +112,8 @@ def render() -> None:
         )
         return
     show_headline(summary)
-    show_groupings(summary, int(min_employees))
-    st.subheader("Trend")
-    if summary.over_time:
-        st.plotly_chart(
-            trend_figure(summary.over_time),
-            width="stretch",
-            config=session.CHART_CONFIG,
-            key="wf-trend",
-        )
-        with st.expander("Trend data"):
-            st.dataframe(trend_table(summary.over_time), hide_index=True, key="wf-trend-table")
-    else:
-        st.info("No prediction history in this window yet.")
+    show_groupings(summary, min_employees)
+    show_trend(summary)
     st.caption(
         f"Latest prediction per employee since {summary.since:%Y-%m-%d %H:%M} UTC. "
         + session.DISCLAIMER

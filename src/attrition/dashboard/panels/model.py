@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from attrition.dashboard.charts import compact
-from attrition.dashboard.models import ModelVersion
+from attrition.dashboard.api.responses import ModelVersion
+from attrition.dashboard.panels.figures import compact
 
 FOUR_FIFTHS = 0.8
 METRIC_LABELS: dict[str, str] = {
@@ -101,6 +101,16 @@ def fairness_section(report: Mapping[str, Any]) -> tuple[str | None, Mapping[str
     return None, report
 
 
+def fairness_caption(report: Mapping[str, Any]) -> str | None:
+    """Which decisions the fairness table is about, when the report has sections."""
+    section, _ = fairness_section(report)
+    if not section:
+        return None
+    basis = report.get("basis")
+    detail = f" ({basis})." if isinstance(basis, str) else "."
+    return f"Fairness of the {section.replace('_', '-')} decisions{detail}"
+
+
 def fairness_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """One row per attribute and group, with the attribute's parity ratio and whether it
     meets the four-fifths rule (selection-rate ratio of at least 0.8)."""
@@ -140,38 +150,27 @@ def importance_figure(importance: Mapping[str, float], top: int = 15) -> go.Figu
     return compact(figure, "Global feature importance", height=60 + 26 * len(items))
 
 
+# Per curve kind: x and y keys of the API's point lists, axis titles, figure title.
+CURVE_AXES = {
+    "roc": ("fpr", "tpr", "False positive rate", "True positive rate", "ROC curve"),
+    "pr": ("recall", "precision", "Recall", "Precision", "Precision-recall curve"),
+    "calibration": (
+        "predicted", "observed", "Predicted probability", "Observed share who left", "Calibration",
+    ),
+}  # fmt: skip
+DIAGONAL = {"x": [0, 1], "y": [0, 1], "mode": "lines", "name": "reference",
+            "line": {"dash": "dash", "color": "grey"}}  # fmt: skip
+
+
 def curve_figure(curve: Mapping[str, Sequence[float]], kind: str) -> go.Figure:
     """ROC, precision-recall or calibration curve from the API's point lists."""
-    axes = {
-        "roc": ("fpr", "tpr", "False positive rate", "True positive rate", "ROC curve"),
-        "pr": ("recall", "precision", "Recall", "Precision", "Precision-recall curve"),
-        "calibration": (
-            "predicted",
-            "observed",
-            "Predicted probability",
-            "Observed share who left",
-            "Calibration",
-        ),
-    }
-    x_key, y_key, x_title, y_title, title = axes[kind]
+    x_key, y_key, x_title, y_title, title = CURVE_AXES[kind]
+    mode = "lines+markers" if kind == "calibration" else "lines"
     figure = go.Figure(
-        go.Scatter(
-            x=list(curve[x_key]),
-            y=list(curve[y_key]),
-            mode="lines+markers" if kind == "calibration" else "lines",
-            name=title,
-        )
+        go.Scatter(x=list(curve[x_key]), y=list(curve[y_key]), mode=mode, name=title)
     )
-    if kind in ("roc", "calibration"):
-        figure.add_trace(
-            go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
-                mode="lines",
-                name="reference",
-                line={"dash": "dash", "color": "grey"},
-            )
-        )
+    if kind in ("roc", "calibration"):  # chance and perfect calibration lie on the diagonal
+        figure.add_trace(go.Scatter(**DIAGONAL))
     figure.update_xaxes(title=x_title, range=[0, 1])
     figure.update_yaxes(title=y_title, range=[0, 1])
     return compact(figure, title, height=320)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from attrition.dashboard.charts import compact, percent_format
-from attrition.dashboard.models import RiskGroup, RiskPeriod, WorkforceSummary
+from attrition.dashboard.api.responses import RiskGroup, RiskPeriod, WorkforceSummary
+from attrition.dashboard.panels.figures import compact, percent_format
 from attrition.risk import RISK_BANDS
+from attrition.schema import categories_of
 
 # The groupings the overview shows, in order, by the API's name (``by_<name>``).
 GROUPINGS: dict[str, str] = {
@@ -28,6 +29,17 @@ GROUPINGS: dict[str, str] = {
 BAND_ORDER = RISK_BANDS
 RISK_COLOR = "#c0392b"
 NEUTRAL_COLOR = "#2c7fb8"
+EVERYONE = "All"  # the filter choice that does not filter
+
+
+def filter_choices(feature: str) -> list[str]:
+    """A filter's options: everyone, then the feature's categories."""
+    return [EVERYONE, *categories_of(feature)]
+
+
+def filter_value(choice: str) -> str | None:
+    """The API's filter for a choice (None for everyone)."""
+    return None if choice == EVERYONE else choice
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,26 +89,28 @@ def group_table(
     ).reset_index(drop=True)
 
 
+def _risk_bars(ordered: pd.DataFrame) -> list[go.Bar]:
+    groups = ordered["group"].astype(str)
+    counts = zip(ordered["at_risk"], ordered["employees"], strict=True)
+    return [
+        go.Bar(
+            x=ordered["at_risk_share"], y=groups, orientation="h", name="share at risk",
+            marker_color=RISK_COLOR, text=[f"{a} of {n}" for a, n in counts],
+            textposition="outside", cliponaxis=False, textfont={"size": 12},
+            hovertemplate="%{y}: %{x:.0%} at risk<extra></extra>",
+        ),
+        go.Bar(
+            x=ordered["mean_probability"], y=groups, orientation="h", name="mean risk",
+            marker_color=NEUTRAL_COLOR,
+            hovertemplate="%{y}: mean risk %{x:.1%}<extra></extra>",
+        ),
+    ]  # fmt: skip
+
+
 def risk_bar(table: pd.DataFrame, title: str) -> go.Figure:
     """Per group, the share at risk (labelled "at risk of employees") and the mean risk."""
     ordered = table.iloc[::-1]
-    groups = ordered["group"].astype(str)
-    counts = zip(ordered["at_risk"], ordered["employees"], strict=True)
-    figure = go.Figure(
-        [
-            go.Bar(
-                x=ordered["at_risk_share"], y=groups, orientation="h", name="share at risk",
-                marker_color=RISK_COLOR, text=[f"{a} of {n}" for a, n in counts],
-                textposition="outside", cliponaxis=False, textfont={"size": 12},
-                hovertemplate="%{y}: %{x:.0%} at risk<extra></extra>",
-            ),
-            go.Bar(
-                x=ordered["mean_probability"], y=groups, orientation="h", name="mean risk",
-                marker_color=NEUTRAL_COLOR,
-                hovertemplate="%{y}: mean risk %{x:.1%}<extra></extra>",
-            ),
-        ]
-    )  # fmt: skip
+    figure = go.Figure(_risk_bars(ordered))
     figure.update_layout(barmode="group")
     values = [*ordered["at_risk_share"], *ordered["mean_probability"]]
     top = max(values, default=0.0) or 1.0
@@ -117,27 +131,20 @@ def trend_table(periods: Sequence[RiskPeriod]) -> pd.DataFrame:
     )
 
 
+def _trend_line(table: pd.DataFrame, column: str, name: str, color: str) -> go.Scatter:
+    return go.Scatter(
+        x=table["period"], y=table[column], name=name, mode="lines+markers", line_color=color
+    )
+
+
 def trend_figure(periods: Sequence[RiskPeriod]) -> go.Figure:
     """Daily share at risk and mean probability from the prediction log."""
     table = trend_table(periods)
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=table["period"],
-            y=table["at_risk_share"],
-            name="share at risk",
-            mode="lines+markers",
-            line_color=RISK_COLOR,
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=table["period"],
-            y=table["mean_probability"],
-            name="mean probability",
-            mode="lines+markers",
-            line_color=NEUTRAL_COLOR,
-        )
+    figure = go.Figure(
+        [
+            _trend_line(table, "at_risk_share", "share at risk", RISK_COLOR),
+            _trend_line(table, "mean_probability", "mean probability", NEUTRAL_COLOR),
+        ]
     )
     values = [*table["at_risk_share"], *table["mean_probability"]]
     figure.update_yaxes(tickformat=percent_format(values), range=[0, max(values) * 1.15 or 1])

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from attrition.dashboard.forms import (
+from attrition.dashboard.api.responses import Factor, Prediction
+from attrition.dashboard.panels.predict import (
+    Levers,
+    apply_levers,
+    bounds_of,
+    changes,
     check_employee,
+    comparison_table,
+    current_levers,
     default_employee,
     employee_payload,
+    factors_figure,
     field_spec,
     form_sections,
     label_of,
+    salary_hike_range,
+    scenario_figure,
     typical_employee,
-)
-from attrition.dashboard.models import Prediction
-from attrition.dashboard.whatif import (
-    Levers,
-    apply_levers,
-    changes,
-    comparison_table,
-    current_levers,
 )
 from attrition.schema import FEATURE_NAMES, FEATURES, IDENTIFIER, TENURE_ORDER
 
@@ -89,6 +91,13 @@ def test_levers_change_only_what_they_say() -> None:
     assert set(variant) == set(FEATURES)
 
 
+def test_salary_hike_slider_stays_inside_the_schema() -> None:
+    low, high = bounds_of("PercentSalaryHike")
+    assert salary_hike_range(Levers("No", 3, 3, 12)) == (low, 30)
+    assert salary_hike_range(Levers("No", 3, 3, 25)) == (low, min(high, 35))
+    assert salary_hike_range(Levers("No", 3, 3, high)) == (low, high)
+
+
 def test_comparison_table_points() -> None:
     def p(value: float) -> Prediction:
         return Prediction(
@@ -103,3 +112,17 @@ def test_comparison_table_points() -> None:
     table = comparison_table(p(0.55), p(0.25))
     assert list(table["at_risk"]) == ["at risk", "not at risk"]
     assert abs(table.loc[1, "change_pp"] + 30) < 1e-9
+
+
+def test_factor_and_scenario_figures() -> None:
+    factors = [Factor(feature="OverTime", value="Yes", contribution=0.8),
+               Factor(feature="Age", value=None, contribution=-0.2)]  # fmt: skip
+    bars = factors_figure(factors).data[0]
+    assert list(bars.y) == ["Age", "OverTime = Yes"]  # largest effect at the top
+    assert list(bars.marker.color) == ["#27ae60", "#c0392b"]  # lowers green, raises red
+    current, scenario = (
+        Prediction(prediction_id=i, attrition_probability=v, at_risk=v >= 0.4, threshold=0.4,
+                   model_name="m", model_version="1")
+        for i, v in (("a", 0.55), ("b", 0.25))
+    )  # fmt: skip
+    assert list(scenario_figure(current, scenario).data[0].y) == [0.55, 0.25]

@@ -2,8 +2,8 @@
 
 Every failure becomes an :class:`ApiError` subclass whose message tells the user what to do
 (start the API, check the key, wait for a model, ...). Responses are parsed into the models
-of :mod:`attrition.dashboard.models`, which ignore fields they do not know so that a newer
-API keeps working with this dashboard.
+of :mod:`attrition.dashboard.api.responses`, which ignore fields they do not know so that a
+newer API keeps working with this dashboard.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from attrition.dashboard.models import (
+from attrition.dashboard.api.responses import (
     BatchPrediction,
     Me,
     ModelInfo,
@@ -125,9 +125,8 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def error_for(response: httpx.Response, route: str) -> ApiError:
-    """The :class:`ApiError` for a failed response, with an actionable message."""
-    status, detail = response.status_code, _detail(response)
+def _refusal(status: int, detail: Any, route: str) -> ApiError:
+    """401, 403, 404, 405 and 409: the API refused this key, route or resource."""
     if status == 401:
         return AuthenticationError(
             f"The API refused the key ({detail}). Sign in again with a valid key "
@@ -136,14 +135,29 @@ def error_for(response: httpx.Response, route: str) -> ApiError:
         )
     if status == 403:
         return PermissionDeniedError(f"This key may not do that: {detail}.", status)
-    if status == 404 and detail == "Not Found":
+    if status == 405 or (status == 404 and detail == "Not Found"):
         return NotSupportedError(f"{route} is not available from this API version.", status)
     if status == 404:
         return NotFoundError(str(detail), status)
-    if status == 405:
-        return NotSupportedError(f"{route} is not available from this API version.", status)
-    if status == 409:
-        return ApiError(f"The API could not do that now: {detail}.", status)
+    return ApiError(f"The API could not do that now: {detail}.", status)
+
+
+def _unavailable(detail: Any) -> ServiceUnavailableError:
+    """503: no model yet, or something else the API cannot answer without."""
+    if "model" in str(detail).lower():
+        return NoModelError(
+            f"The API has no model to serve yet ({detail}). Train one with `attrition train` "
+            "(or `attrition quickstart`); the API picks up the champion by itself.",
+            503,
+        )
+    return ServiceUnavailableError(f"The API is temporarily unavailable: {detail}.", 503)
+
+
+def error_for(response: httpx.Response, route: str) -> ApiError:
+    """The :class:`ApiError` for a failed response, with an actionable message."""
+    status, detail = response.status_code, _detail(response)
+    if status in (401, 403, 404, 405, 409):
+        return _refusal(status, detail, route)
     if status == 413:
         match = _BATCH_LIMIT_RE.search(str(detail))
         return TooLargeError(f"Too large for the API: {detail}.", int(match[1]) if match else None)
@@ -156,14 +170,8 @@ def error_for(response: httpx.Response, route: str) -> ApiError:
         return RateLimitedError(
             f"Rate limited by the API; try again in {wait or 'a few'} seconds.", wait
         )
-    if status == 503 and "model" in str(detail).lower():
-        return NoModelError(
-            f"The API has no model to serve yet ({detail}). Train one with `attrition train` "
-            "(or `attrition quickstart`); the API picks up the champion by itself.",
-            status,
-        )
     if status == 503:
-        return ServiceUnavailableError(f"The API is temporarily unavailable: {detail}.", status)
+        return _unavailable(detail)
     return ApiError(f"The API answered {status} on {route}: {detail}", status)
 
 

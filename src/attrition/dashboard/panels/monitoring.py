@@ -15,49 +15,35 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from attrition.dashboard.charts import compact
-from attrition.dashboard.models import ReportDetail, ReportSummary
+from attrition.dashboard.api.responses import ReportDetail, ReportSummary
+from attrition.dashboard.panels.figures import compact
 
 REFERENCE_COLOR = "#7f8c8d"
 CURRENT_COLOR = "#e67e22"
 PERFORMANCE_METRICS = ("roc_auc", "pr_auc", "recall", "precision", "f2", "brier")
+REPORT_COLUMNS = (
+    "id", "created_at", "model_version", "current_rows", "dataset_drift", "drift_share",
+    "prediction_drift", "performance_decay", "drifted_features", "alert_sent", "retrained",
+    "new_version",
+)  # fmt: skip
+# Per-feature results shown as the drift engine reports them (besides name, verdict, reasons).
+FEATURE_FIELDS = (
+    "kind", "test", "p_adjusted", "effect", "effect_name", "threshold",
+    "missing_rate_current", "unseen_rate",
+)  # fmt: skip
+FEATURE_COLUMNS = ("feature", "drifted", *FEATURE_FIELDS, "reasons")
 
 
 def reports_table(reports: Sequence[ReportSummary]) -> pd.DataFrame:
     """Newest first: when, model, sizes, verdicts, drifted features, actions taken."""
-    return pd.DataFrame(
-        [
-            {
-                "id": r.id,
-                "created_at": r.created_at,
-                "model_version": r.model_version,
-                "current_rows": r.current_rows,
-                "dataset_drift": r.dataset_drift,
-                "drift_share": r.drift_share,
-                "prediction_drift": r.prediction_drift,
-                "performance_decay": r.performance_decay,
-                "drifted_features": ", ".join(r.drifted_features),
-                "alert_sent": r.alert_sent,
-                "retrained": r.retrained,
-                "new_version": r.new_version,
-            }
-            for r in reports
-        ],
-        columns=[
-            "id",
-            "created_at",
-            "model_version",
-            "current_rows",
-            "dataset_drift",
-            "drift_share",
-            "prediction_drift",
-            "performance_decay",
-            "drifted_features",
-            "alert_sent",
-            "retrained",
-            "new_version",
-        ],
-    )
+    rows = [
+        {
+            **{name: getattr(r, name) for name in REPORT_COLUMNS},
+            "drifted_features": ", ".join(r.drifted_features),
+        }
+        for r in reports
+    ]
+    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
 
 
 def alert_history(reports: Sequence[ReportSummary]) -> pd.DataFrame:
@@ -98,40 +84,19 @@ def features_of(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [f for f in features if isinstance(f, Mapping)]
 
 
+def _feature_row(feature: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "feature": feature.get("name"),
+        "drifted": bool(feature.get("drifted")),
+        **{name: feature.get(name) for name in FEATURE_FIELDS},
+        "reasons": "; ".join(feature.get("reasons") or []),
+    }
+
+
 def feature_drift_table(summary: Mapping[str, Any]) -> pd.DataFrame:
     """One row per feature, drifted first, then by effect size (largest first)."""
-    rows = [
-        {
-            "feature": f.get("name"),
-            "drifted": bool(f.get("drifted")),
-            "kind": f.get("kind"),
-            "test": f.get("test"),
-            "p_adjusted": f.get("p_adjusted"),
-            "effect": f.get("effect"),
-            "effect_name": f.get("effect_name"),
-            "threshold": f.get("threshold"),
-            "missing_rate_current": f.get("missing_rate_current"),
-            "unseen_rate": f.get("unseen_rate"),
-            "reasons": "; ".join(f.get("reasons") or []),
-        }
-        for f in features_of(summary)
-    ]
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "feature",
-            "drifted",
-            "kind",
-            "test",
-            "p_adjusted",
-            "effect",
-            "effect_name",
-            "threshold",
-            "missing_rate_current",
-            "unseen_rate",
-            "reasons",
-        ],
-    )
+    rows = [_feature_row(f) for f in features_of(summary)]
+    table = pd.DataFrame(rows, columns=list(FEATURE_COLUMNS))
     effect = pd.to_numeric(table["effect"], errors="coerce").fillna(-1.0)
     order = table.assign(_effect=effect).sort_values(
         ["drifted", "_effect", "feature"], ascending=[False, False, True], kind="stable"

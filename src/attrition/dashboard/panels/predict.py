@@ -1,18 +1,22 @@
-"""The employee form, built from the schema module: fields, sections, defaults, checks.
+"""The Predict page's pure parts: the employee form built from the schema module (fields,
+sections, defaults, checks), the what-if levers, and the factor and scenario figures.
 
-Pure functions only; the Predict page turns these specs into widgets.
+No Streamlit here: the page turns the specs into widgets and asks the API for the scores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
+from attrition.dashboard.api.responses import Factor, Prediction
+from attrition.dashboard.panels.figures import compact
 from attrition.schema import (
     CATEGORICAL_NAMES,
     FEATURE_NAMES,
@@ -24,6 +28,8 @@ from attrition.schema import (
     NumericFeature,
 )
 
+RAISES = "#c0392b"
+LOWERS = "#27ae60"
 Widget = Literal["select", "slider", "number"]
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Role": ("Department", "JobRole", "JobLevel", "BusinessTravel", "OverTime",
@@ -55,6 +61,17 @@ class FieldSpec:
     options: tuple[str, ...] = ()
     low: int = 0
     high: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Levers:
+    """The changes an HR analyst can try; ``promote`` raises the job level by one."""
+
+    overtime: str
+    job_satisfaction: int
+    environment_satisfaction: int
+    salary_hike: int
+    promote: bool = False
 
 
 def label_of(name: str) -> str:
@@ -172,3 +189,118 @@ def employee_payload(values: Mapping[str, Any], employee_number: int | None) -> 
     if employee_number is not None:
         body[IDENTIFIER] = int(employee_number)
     return body
+
+
+def current_levers(employee: Mapping[str, Any]) -> Levers:
+    """The levers as they stand for this employee (no change)."""
+    return Levers(
+        overtime=str(employee["OverTime"]),
+        job_satisfaction=int(employee["JobSatisfaction"]),
+        environment_satisfaction=int(employee["EnvironmentSatisfaction"]),
+        salary_hike=int(employee["PercentSalaryHike"]),
+    )
+
+
+def bounds_of(name: str) -> tuple[int, int]:
+    """The schema's range of a numeric feature."""
+    feature = FEATURES[name]
+    assert isinstance(feature, NumericFeature)
+    return feature.low, feature.high
+
+
+def _clamp(name: str, value: int) -> int:
+    low, high = bounds_of(name)
+    return max(low, min(high, value))
+
+
+def salary_hike_range(levers: Levers) -> tuple[int, int]:
+    """The hike slider's range: from the schema's floor up to 30 % or ten points above
+    today's hike, whichever is higher, within the schema's range."""
+    low, high = bounds_of("PercentSalaryHike")
+    return low, min(high, max(30, levers.salary_hike + 10))
+
+
+def apply_levers(employee: Mapping[str, Any], levers: Levers) -> dict[str, Any]:
+    """A copy of ``employee`` with the levers applied (values kept inside the schema).
+
+    A promotion raises JobLevel by one (up to the top level) and resets the years since
+    the last promotion and in the current role to zero.
+    """
+    changed = dict(employee)
+    changed["OverTime"] = levers.overtime
+    changed["JobSatisfaction"] = _clamp("JobSatisfaction", levers.job_satisfaction)
+    changed["EnvironmentSatisfaction"] = _clamp(
+        "EnvironmentSatisfaction", levers.environment_satisfaction
+    )
+    changed["PercentSalaryHike"] = _clamp("PercentSalaryHike", levers.salary_hike)
+    if levers.promote:
+        changed["JobLevel"] = _clamp("JobLevel", int(employee["JobLevel"]) + 1)
+        changed["YearsSinceLastPromotion"] = 0
+        changed["YearsInCurrentRole"] = 0
+    return changed
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for every field the scenario changes."""
+    return [
+        (name, before[name], after[name])
+        for name in before
+        if name in after and before[name] != after[name]
+    ]
+
+
+def comparison_table(current: Prediction, scenario: Prediction) -> pd.DataFrame:
+    """Current vs what-if: probability, decision, and the change in percentage points."""
+    rows = [("Current", current), ("What-if", scenario)]
+    return pd.DataFrame(
+        {
+            "scenario": [name for name, _ in rows],
+            "risk": [p.attrition_probability for _, p in rows],
+            "at_risk": ["at risk" if p.at_risk else "not at risk" for _, p in rows],
+            "change_pp": [
+                0.0,
+                100 * (scenario.attrition_probability - current.attrition_probability),
+            ],
+        }
+    )
+
+
+def factor_label(factor: Factor) -> str:
+    return f"{factor.feature} = {factor.value}" if factor.value is not None else factor.feature
+
+
+def factors_figure(factors: Sequence[Factor], title: str = "Top factors") -> go.Figure:
+    """Signed contributions as horizontal bars: red raises the risk, green lowers it."""
+    ordered = sorted(factors, key=lambda f: abs(f.contribution))
+    figure = go.Figure(
+        go.Bar(
+            x=[f.contribution for f in ordered],
+            y=[factor_label(f) for f in ordered],
+            orientation="h",
+            marker_color=[RAISES if f.contribution > 0 else LOWERS for f in ordered],
+            hovertemplate="%{y}: %{x:+.3f}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title="effect on risk (log-odds; + raises, - lowers)", zeroline=True)
+    figure.update_yaxes(automargin=True)
+    return compact(figure, title, height=max(200, 60 + 34 * len(ordered)))
+
+
+def scenario_figure(current: Prediction, scenario: Prediction) -> go.Figure:
+    """Current and what-if probabilities side by side, with the decision threshold."""
+    names = ["Current", "What-if"]
+    values = [current.attrition_probability, scenario.attrition_probability]
+    figure = go.Figure(
+        go.Bar(
+            x=names,
+            y=values,
+            marker_color=[RAISES if v >= current.threshold else LOWERS for v in values],
+            text=[f"{v:.0%}" for v in values],
+            textposition="auto",
+        )
+    )
+    figure.add_hline(
+        y=current.threshold, line_dash="dash", annotation_text=f"threshold {current.threshold:.0%}"
+    )
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", title="attrition risk")
+    return compact(figure, "Risk: current vs what-if", height=300)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from attrition.dashboard.client import (
+from attrition.dashboard.api.client import (
     ApiClient,
     ApiUnavailableError,
     AuthenticationError,

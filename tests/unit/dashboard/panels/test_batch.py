@@ -1,26 +1,27 @@
-"""Batch file checks, chunked scoring and result handling, on the real dev rows."""
+"""Batch file checks (the ingest rules), chunked scoring and result handling, on the dev rows."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from attrition.dashboard.batch import (
+from attrition.dashboard.api.client import TooLargeError
+from attrition.dashboard.api.responses import Prediction
+from attrition.dashboard.panels.batch import (
     LINE,
-    check_rows,
+    check_upload,
     chunked,
     filter_results,
     payloads,
-    read_upload,
     results_frame,
     score_in_chunks,
     to_csv_bytes,
 )
-from attrition.dashboard.client import TooLargeError
-from attrition.dashboard.models import Prediction
+from attrition.data.validation import read_dataset
 from attrition.errors import AttritionError
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
 
@@ -48,7 +49,9 @@ def _prediction(number: int, probability: float) -> Prediction:
 
 
 def test_real_rows_all_pass(dev_csv: Path) -> None:
-    check = check_rows(read_upload(dev_csv.read_bytes()))
+    data = dev_csv.read_bytes()
+    check = check_upload(data)
+    assert check.sha256 == hashlib.sha256(data).hexdigest()
     assert check.total_rows == 1176
     assert len(check.valid) == 1176 and check.errors.empty
     assert list(check.valid.columns) == [LINE, IDENTIFIER, *FEATURE_NAMES]
@@ -61,32 +64,65 @@ def test_errors_name_line_field_and_allowed_values(raw: pd.DataFrame) -> None:
     raw.loc[1, "JobLevel"] = "2.5"
     raw.loc[2, "MonthlyIncome"] = ""
     raw.loc[3, "YearsAtCompany"] = "60"  # more than TotalWorkingYears
-    raw.loc[4, IDENTIFIER] = raw.loc[5, IDENTIFIER]
-    check = check_rows(read_upload(_csv(raw)))
+    check = check_upload(_csv(raw))
     found = {(int(r[LINE]), r["field"]): r["problem"] for _, r in check.errors.iterrows()}
-    assert found[(2, "OverTime")] == "must be one of 'No', 'Yes'"
-    assert found[(3, "Age")] == "must be an integer from 18 to 80"
-    assert found[(3, "JobLevel")] == "must be an integer from 1 to 5"
-    assert found[(4, "MonthlyIncome")] == "is missing"
-    assert found[(5, "YearsAtCompany")].startswith("cannot exceed TotalWorkingYears")
-    assert found[(7, IDENTIFIER)] == "duplicate EmployeeNumber (first on line 6)"
-    assert check.invalid_rows == 5
-    assert len(check.valid) == 35
-    assert not set(check.valid[LINE]) & {2, 3, 4, 5, 7}
+    assert found[(2, "OverTime")] == (
+        "not an allowed value (values are case-sensitive); expected one of 'No', 'Yes'"
+    )
+    assert found[(3, "Age")] == "out of range; expected an integer from 18 to 80"
+    assert found[(3, "JobLevel")] == "not an integer; expected an integer from 1 to 5"
+    assert found[(4, "MonthlyIncome")].startswith("required value is missing")
+    assert found[(5, "YearsAtCompany")].startswith("must not be greater than TotalWorkingYears")
+    assert check.invalid_rows == 4
+    assert len(check.valid) == 36
+    assert not set(check.valid[LINE]) & {2, 3, 4, 5}
+    assert check.errors.loc[0, IDENTIFIER] == raw.loc[0, IDENTIFIER]
+
+
+def test_every_copy_of_a_duplicate_employee_number_is_rejected(raw: pd.DataFrame) -> None:
+    raw.loc[4, IDENTIFIER] = raw.loc[5, IDENTIFIER]
+    raw.loc[30, IDENTIFIER] = raw.loc[5, IDENTIFIER]
+    check = check_upload(_csv(raw))
+    assert list(check.errors[LINE]) == [6, 7, 32]
+    assert set(check.errors["field"]) == {IDENTIFIER}
+    assert set(check.errors["value"]) == {raw.loc[5, IDENTIFIER]}
+    assert all("every copy is rejected" in problem for problem in check.errors["problem"])
+    assert check.invalid_rows == 3 and len(check.valid) == 37
+    assert raw.loc[5, IDENTIFIER] not in set(check.valid[IDENTIFIER].astype(str))
+
+
+def test_upload_checks_are_the_ingest_checks(raw: pd.DataFrame, tmp_path: Path) -> None:
+    raw.loc[0, "BusinessTravel"] = "travel_rarely"
+    raw.loc[1, "YearsInCurrentRole"] = "99"
+    raw.loc[2, IDENTIFIER] = raw.loc[3, IDENTIFIER]
+    path = tmp_path / "snapshot.csv"
+    path.write_bytes(_csv(raw) + b"1,2,3\n")  # and a record with too few fields
+    check, ingested = check_upload(path.read_bytes()), read_dataset(path)
+    expected = [
+        (row.row_number, error["field"], error["value"], error["reason"])
+        for row in ingested.rejected
+        for error in row.errors
+    ]
+    shown = check.errors[[LINE, "field", "value", "problem"]].itertuples(index=False)
+    assert [tuple(row) for row in shown] == expected
+    assert check.valid.drop(columns=LINE).equals(ingested.valid.drop(columns="Attrition"))
+    assert check.total_rows == ingested.rows_read == len(raw) + 1
 
 
 def test_whole_file_problems_are_one_clear_error(raw: pd.DataFrame) -> None:
-    with pytest.raises(AttritionError, match="lacks required columns: OverTime"):
-        read_upload(_csv(raw.drop(columns=["OverTime"])))
+    with pytest.raises(AttritionError, match=r"^team\.csv: missing required column\(s\): OverTime"):
+        check_upload(_csv(raw.drop(columns=["OverTime"])), "team.csv")
     with pytest.raises(AttritionError, match="empty"):
-        read_upload(b"  \n")
+        check_upload(b"  \n")
+    with pytest.raises(AttritionError, match="UTF-16"):
+        check_upload(b"\xff\xfe\x00binary\x00")
     with pytest.raises(AttritionError, match="not UTF-8"):
-        read_upload(b"\xff\xfe\x00binary\x00")
+        check_upload(_csv(raw).replace(b"Sales", b"Ventes g\xe9n\xe9rales", 1))
 
 
 def test_bom_extra_columns_and_payload_types(raw: pd.DataFrame) -> None:
     raw["Notes"] = "x"
-    check = check_rows(read_upload(b"\xef\xbb\xbf" + _csv(raw)))
+    check = check_upload(b"\xef\xbb\xbf" + _csv(raw))
     assert check.ignored_columns == ("Notes",)
     body = payloads(check.valid)[0]
     assert set(body) == {IDENTIFIER, *FEATURE_NAMES}
@@ -112,7 +148,7 @@ def test_chunks_follow_the_api_limit() -> None:
 
 
 def test_results_filter_sort_and_export(raw: pd.DataFrame) -> None:
-    check = check_rows(read_upload(_csv(raw.head(4))))
+    check = check_upload(_csv(raw.head(4)))
     probabilities = [0.1, 0.5, 0.2, 0.9]
     numbers = check.valid[IDENTIFIER].tolist()
     results = results_frame(

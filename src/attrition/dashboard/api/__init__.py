@@ -1,0 +1,1 @@
+"""The dashboard's way to the Attrition API: the client and the response models it returns."""
