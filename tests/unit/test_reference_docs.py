@@ -285,7 +285,7 @@ def _json_schema(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_every_route_section_names_its_parameters_and_fields(api: FastAPI) -> None:
-    from attrition.serving.schemas import employee_model
+    from attrition.serving.payloads import employee_model
 
     spec = api.openapi()
     components = spec.get("components", {}).get("schemas", {})
@@ -325,7 +325,7 @@ def test_every_status_code_the_api_declares_is_explained(api: FastAPI) -> None:
 def test_every_documented_role_is_the_one_the_api_enforces(api: FastAPI) -> None:
     """A key of the role below the documented one is refused; the documented role is not."""
     from attrition.db.migrate import upgrade
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -508,7 +508,7 @@ def test_identifier_target_constants_and_rules_are_documented() -> None:
 
 # --- files and formats ------------------------------------------------------------------
 def test_input_columns_and_batch_output_are_documented() -> None:
-    from attrition.serving.batch import OUTPUT_COLUMNS
+    from attrition.serving.inference.csv_scoring import OUTPUT_COLUMNS
 
     files = sections(part("Files and formats"), 3)
     listed = [name for name in code(files["Input CSV"]) if name in RAW_COLUMNS]

@@ -16,12 +16,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
-from attrition.serving.logs import configure_logging
-from attrition.serving.metrics import MULTIPROC_ENV
-from attrition.serving.middleware import ServingMiddleware, json_response
-from attrition.serving.model_service import ModelUnavailableError
+from attrition.serving.inference.model_service import ModelUnavailableError
+from attrition.serving.payloads import batch_model, employee_model
+from attrition.serving.platform.logs import configure_logging
+from attrition.serving.platform.metrics import MULTIPROC_ENV
+from attrition.serving.platform.middleware import ServingMiddleware, json_response
 from attrition.serving.routes import build_router
-from attrition.serving.schemas import batch_model, employee_model
 from attrition.serving.state import ServingState, build_state
 from attrition.settings import Settings, get_settings
 
@@ -71,7 +71,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         methods=methods,
     )
-    from attrition.serving.replica import ReplicaIdMiddleware, replica_id_for
+    from attrition.serving.platform.replica import ReplicaIdMiddleware, replica_id_for
 
     app.add_middleware(ReplicaIdMiddleware, replica_id=replica_id_for(settings))  # outermost
     return app

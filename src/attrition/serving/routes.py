@@ -20,13 +20,9 @@ from attrition.db.engine import session_scope
 from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
 from attrition.schema import IDENTIFIER_RANGE, allowed_values, categories_of
-from attrition.serving import queries, schemas
-from attrition.serving.auth import Principal, Role
-from attrition.serving.logs import request_id_var
-from attrition.serving.metrics import exposition
-from attrition.serving.middleware import json_response
-from attrition.serving.model_extras import version_history
-from attrition.serving.security import (
+from attrition.serving import payloads, queries
+from attrition.serving.inference.model_extras import version_history
+from attrition.serving.platform.access import (
     PROTECTED,
     SECURITY_REQUIREMENT,
     authorize,
@@ -34,6 +30,10 @@ from attrition.serving.security import (
     key_from_headers,
     require,
 )
+from attrition.serving.platform.api_keys import Principal, Role
+from attrition.serving.platform.logs import request_id_var
+from attrition.serving.platform.metrics import exposition
+from attrition.serving.platform.middleware import json_response
 from attrition.serving.state import ServingState
 from attrition.settings import Settings
 
@@ -74,22 +74,22 @@ def build_router(settings: Settings) -> APIRouter:
 
 
 def _health_routes(router: APIRouter) -> None:
-    @router.get("/health/live", response_model=schemas.Live, tags=["health"])
+    @router.get("/health/live", response_model=payloads.Live, tags=["health"])
     async def live() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
     @router.get(
         "/health/ready",
-        response_model=schemas.Ready,
+        response_model=payloads.Ready,
         tags=["health"],
-        responses={503: {"model": schemas.Ready, "description": "No model loaded"}},
+        responses={503: {"model": payloads.Ready, "description": "No model loaded"}},
     )
     async def ready(request: Request) -> Response:
         """Model loaded (and from where), database reachable, rows waiting in the spool."""
         state = _state(request)
         served = state.models.current
-        body = schemas.Ready(
+        body = payloads.Ready(
             ready=served is not None,
             model_version=served.version if served else None,
             model_source=served.source if served else None,
@@ -164,8 +164,8 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
     """The hot paths: auth, validation and scoring without FastAPI's dependency machinery
     (measurably cheaper per request); their OpenAPI entries declare the same body models
     and security schemes as the other routes."""
-    employee = schemas.employee_model()
-    batch = schemas.batch_model(settings.max_batch_rows)
+    employee = payloads.employee_model()
+    batch = payloads.batch_model(settings.max_batch_rows)
     errors = error_responses(*PROTECTED, 503)
     errors[422] = {
         "description": "Validation Error (each bad field named)",
@@ -188,7 +188,7 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.post(
         "/v1/predictions",
-        response_model=schemas.Prediction,
+        response_model=payloads.Prediction,
         tags=["predictions"],
         responses=errors,
         openapi_extra={**_json_body(employee.__name__), "parameters": [PURPOSE_PARAMETER]},
@@ -205,7 +205,7 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.post(
         "/v1/predictions/batch",
-        response_model=schemas.BatchPrediction,
+        response_model=payloads.BatchPrediction,
         tags=["predictions"],
         responses=errors,
         openapi_extra=_json_body(batch.__name__),
@@ -221,7 +221,7 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
 
     @router.get(
         "/v1/predictions",
-        response_model=schemas.PredictionPage,
+        response_model=payloads.PredictionPage,
         tags=["predictions"],
         responses=error_responses(*PROTECTED, 503),
     )
@@ -231,12 +231,12 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
         offset: int = Query(0, ge=0, le=10_000_000),
         model_version: str | None = Query(None, max_length=32),
         at_risk: bool | None = None,
-        since: schemas.IsoDateTime | None = None,
-        until: schemas.IsoDateTime | None = None,
+        since: payloads.IsoDateTime | None = None,
+        until: payloads.IsoDateTime | None = None,
         employee_number: int | None = Query(None, ge=IDENTIFIER_RANGE[0], le=IDENTIFIER_RANGE[1]),
         include_features: bool = False,
         who: Principal = viewer,
-    ) -> schemas.PredictionPage:
+    ) -> payloads.PredictionPage:
         """Logged predictions, newest first; filter by version, decision, time or employee."""
         state = _state(request)
         key = pseudonymise(employee_number, state.secret) if employee_number else None
@@ -248,13 +248,13 @@ def _prediction_routes(router: APIRouter, settings: Settings) -> None:
             employee_key=key,
         )
 
-        def run() -> schemas.PredictionPage:
+        def run() -> payloads.PredictionPage:
             with session_scope(state.settings.database_url) as session:
                 return queries.prediction_page(
                     session, filters, limit=limit, offset=offset, include_features=include_features
                 )
 
-        result: schemas.PredictionPage = _db(run)
+        result: payloads.PredictionPage = _db(run)
         return result
 
 
@@ -267,13 +267,13 @@ def _aware(value: datetime | None) -> datetime | None:
 def _data_routes(router: APIRouter) -> None:
     @router.post(
         "/v1/outcomes",
-        response_model=schemas.OutcomeResult,
+        response_model=payloads.OutcomeResult,
         tags=["outcomes"],
         responses=error_responses(*PROTECTED, 400, 503),
     )
     def outcomes(
-        request: Request, body: schemas.OutcomeBatch, who: Principal = predictor
-    ) -> schemas.OutcomeResult:
+        request: Request, body: payloads.OutcomeBatch, who: Principal = predictor
+    ) -> payloads.OutcomeResult:
         """Record real outcomes (left or stayed, as of a date) for performance monitoring."""
         state = _state(request)
         items = [
@@ -281,16 +281,16 @@ def _data_routes(router: APIRouter) -> None:
             for o in body.outcomes
         ]
 
-        def run() -> schemas.OutcomeResult:
+        def run() -> payloads.OutcomeResult:
             with session_scope(state.settings.database_url) as session:
                 return queries.record_outcomes(session, items, recorded_by=who.key_id)
 
-        result: schemas.OutcomeResult = _db(run)
+        result: payloads.OutcomeResult = _db(run)
         return result
 
     @router.get(
         "/v1/workforce/summary",
-        response_model=schemas.WorkforceSummary,
+        response_model=payloads.WorkforceSummary,
         tags=["workforce"],
         responses=error_responses(*PROTECTED, 503),
     )
@@ -304,7 +304,7 @@ def _data_routes(router: APIRouter) -> None:
             None, max_length=64, json_schema_extra={"enum": list(categories_of("JobRole"))}
         ),
         who: Principal = viewer,
-    ) -> schemas.WorkforceSummary:
+    ) -> payloads.WorkforceSummary:
         """Risk by department, job role, job level, tenure band, overtime and risk band
         (latest prediction per employee; what-if scores and rows without an employee number
         left out), expected leavers, and a daily series, over the last ``days`` days;
@@ -316,11 +316,11 @@ def _data_routes(router: APIRouter) -> None:
             job_role=_category("job_role", "JobRole", job_role),
         )
 
-        def run() -> schemas.WorkforceSummary:
+        def run() -> payloads.WorkforceSummary:
             with session_scope(state.settings.database_url) as session:
                 return queries.workforce_summary(session, where)
 
-        result: schemas.WorkforceSummary = _db(run)
+        result: payloads.WorkforceSummary = _db(run)
         return result
 
 
@@ -343,13 +343,13 @@ def _category(parameter: str, feature: str, value: str | None) -> str | None:
 def _monitoring_routes(router: APIRouter) -> None:
     @router.post(
         "/v1/monitoring/run",
-        response_model=schemas.MonitoringRunResult,
+        response_model=payloads.MonitoringRunResult,
         tags=["monitoring"],
         responses=error_responses(*PROTECTED, 400, 409, 503),
     )
     def run_monitoring(
-        request: Request, body: schemas.MonitoringRunIn | None = None, who: Principal = admin
-    ) -> schemas.MonitoringRunResult:
+        request: Request, body: payloads.MonitoringRunIn | None = None, who: Principal = admin
+    ) -> payloads.MonitoringRunResult:
         """Run a drift and performance check now (admin). With ``retrain`` and a confirmed
         problem, a retrain of this check starts in the background (one at a time per process;
         ``retrain: "started"``); its outcome is written to this report when it ends, and
@@ -364,20 +364,20 @@ def _monitoring_routes(router: APIRouter) -> None:
         status = _retrain_status(result) if retrain else "not_requested"
         _audit(state, who, AuditAction.MONITORING_RUN, str(report_id), {"retrain": status})
 
-        def read() -> schemas.ReportSummary | None:
+        def read() -> payloads.ReportSummary | None:
             with session_scope(state.settings.database_url) as session:
                 return queries.report_detail(session, report_id)
 
         report = _db(read)
         if report is None:
             raise HTTPException(503, "monitoring ran but its report is not readable yet")
-        return schemas.MonitoringRunResult.model_validate(
+        return payloads.MonitoringRunResult.model_validate(
             {**report.model_dump(), "retrain": status}
         )
 
     @router.get(
         "/v1/monitoring/reports",
-        response_model=schemas.ReportPage,
+        response_model=payloads.ReportPage,
         tags=["monitoring"],
         responses=error_responses(*PROTECTED, 503),
     )
@@ -386,34 +386,34 @@ def _monitoring_routes(router: APIRouter) -> None:
         limit: int = Query(20, ge=1, le=200),
         offset: int = Query(0, ge=0, le=10_000_000),
         who: Principal = viewer,
-    ) -> schemas.ReportPage:
+    ) -> payloads.ReportPage:
         """Drift reports, newest first."""
         state = _state(request)
 
-        def run() -> schemas.ReportPage:
+        def run() -> payloads.ReportPage:
             with session_scope(state.settings.database_url) as session:
                 return queries.report_page(session, limit=limit, offset=offset)
 
-        result: schemas.ReportPage = _db(run)
+        result: payloads.ReportPage = _db(run)
         return result
 
     @router.get(
         "/v1/monitoring/reports/{report_id}",
-        response_model=schemas.ReportDetail,
+        response_model=payloads.ReportDetail,
         tags=["monitoring"],
         responses=error_responses(*PROTECTED, 404, 503),
     )
     def report(
         request: Request, report_id: int = PathParam(ge=1, le=2**62), who: Principal = viewer
-    ) -> schemas.ReportDetail:
+    ) -> payloads.ReportDetail:
         """One drift report with its full summary."""
         state = _state(request)
 
-        def run() -> schemas.ReportDetail | None:
+        def run() -> payloads.ReportDetail | None:
             with session_scope(state.settings.database_url) as session:
                 return queries.report_detail(session, report_id)
 
-        found: schemas.ReportDetail | None = _db(run)
+        found: payloads.ReportDetail | None = _db(run)
         if found is None:
             raise HTTPException(404, f"no drift report with id {report_id}")
         return found
@@ -541,7 +541,7 @@ def _move(action: Callable[[], Any], user_error_status: int) -> Any:
         raise HTTPException(503, "model registry unavailable, try again shortly") from None
 
 
-def _after_move(state: ServingState, who: Principal, move: Any) -> schemas.AliasMoveResult:
+def _after_move(state: ServingState, who: Principal, move: Any) -> payloads.AliasMoveResult:
     """Reload the moved champion in every worker; a failed reload keeps the old model."""
     try:
         _, served = state.models.reload(broadcast=True)
@@ -552,7 +552,7 @@ def _after_move(state: ServingState, who: Principal, move: Any) -> schemas.Alias
             state, who, AuditAction.MODEL_RELOAD_FAILED, serving, {"error": type(error).__name__}
         )
     state.extras.aliases(fresh=True)
-    return schemas.AliasMoveResult(
+    return payloads.AliasMoveResult(
         alias=move.alias,
         version=move.version,
         previous=move.previous,
@@ -565,21 +565,21 @@ def _after_move(state: ServingState, who: Principal, move: Any) -> schemas.Alias
 def _admin_routes(router: APIRouter) -> None:
     @router.get(
         "/v1/auth/me",
-        response_model=schemas.Me,
+        response_model=payloads.Me,
         tags=["auth"],
         responses=error_responses(*PROTECTED, 503),
     )
-    async def me(who: Principal = viewer) -> schemas.Me:
+    async def me(who: Principal = viewer) -> payloads.Me:
         """The calling key's id, name and role (any valid key)."""
-        return schemas.Me(key_id=who.key_id, name=who.name, role=who.role.name)
+        return payloads.Me(key_id=who.key_id, name=who.name, role=who.role.name)
 
     @router.get(
         "/v1/model",
-        response_model=schemas.ModelInfo,
+        response_model=payloads.ModelInfo,
         tags=["model"],
         responses=error_responses(*PROTECTED, 503),
     )
-    def model_info(request: Request, who: Principal = viewer) -> schemas.ModelInfo:
+    def model_info(request: Request, who: Principal = viewer) -> payloads.ModelInfo:
         """The model being served: name, version, run, metrics, threshold (and why),
         features, aliases, batch limit, fairness report, importance and curves."""
         state = _state(request)
@@ -587,7 +587,7 @@ def _admin_routes(router: APIRouter) -> None:
         if served is None:
             raise HTTPException(503, "no model loaded yet")
         extras = state.extras.extras(served.version, served.run_id)
-        return schemas.ModelInfo(
+        return payloads.ModelInfo(
             name=served.name,
             version=served.version,
             run_id=served.run_id,
@@ -602,16 +602,16 @@ def _admin_routes(router: APIRouter) -> None:
             max_batch_rows=state.settings.max_batch_rows,
             fairness=extras.fairness,
             importance=extras.importance,
-            curves=schemas.Curves.model_validate(extras.curves) if extras.curves else None,
+            curves=payloads.Curves.model_validate(extras.curves) if extras.curves else None,
         )
 
     @router.get(
         "/v1/models",
-        response_model=schemas.ModelVersions,
+        response_model=payloads.ModelVersions,
         tags=["model"],
         responses=error_responses(*PROTECTED, 503),
     )
-    def versions(request: Request, who: Principal = viewer) -> schemas.ModelVersions:
+    def versions(request: Request, who: Principal = viewer) -> payloads.ModelVersions:
         """Every registered version, newest first: aliases, creation time, run, holdout
         metrics and the promotion gate's verdict."""
         state = _state(request)
@@ -620,17 +620,17 @@ def _admin_routes(router: APIRouter) -> None:
         except Exception as error:
             logger.warning("version history unavailable: %s", type(error).__name__)
             raise HTTPException(503, "model registry unavailable, try again shortly") from None
-        return schemas.ModelVersions.model_validate({"versions": history})
+        return payloads.ModelVersions.model_validate({"versions": history})
 
     @router.post(
         "/v1/admin/promote",
-        response_model=schemas.AliasMoveResult,
+        response_model=payloads.AliasMoveResult,
         tags=["admin"],
         responses=error_responses(*PROTECTED, 400, 404, 503),
     )
     def promote(
-        request: Request, body: schemas.PromoteIn, who: Principal = admin
-    ) -> schemas.AliasMoveResult:
+        request: Request, body: payloads.PromoteIn, who: Principal = admin
+    ) -> payloads.AliasMoveResult:
         """Make a version the champion (audited with the key id); the API reloads it."""
         from attrition import registry
 
@@ -639,11 +639,11 @@ def _admin_routes(router: APIRouter) -> None:
 
     @router.post(
         "/v1/admin/rollback",
-        response_model=schemas.AliasMoveResult,
+        response_model=payloads.AliasMoveResult,
         tags=["admin"],
         responses=error_responses(*PROTECTED, 409, 503),
     )
-    def rollback(request: Request, who: Principal = admin) -> schemas.AliasMoveResult:
+    def rollback(request: Request, who: Principal = admin) -> payloads.AliasMoveResult:
         """Move the champion back to the previous one in the audit trail (audited); the API
         reloads it. 409 when there is nothing to roll back to."""
         from attrition import registry
@@ -653,11 +653,11 @@ def _admin_routes(router: APIRouter) -> None:
 
     @router.post(
         "/v1/admin/reload",
-        response_model=schemas.ReloadResult,
+        response_model=payloads.ReloadResult,
         tags=["admin"],
         responses=error_responses(*PROTECTED, 503),
     )
-    def reload(request: Request, who: Principal = admin) -> schemas.ReloadResult:
+    def reload(request: Request, who: Principal = admin) -> payloads.ReloadResult:
         """Reload the champion from the registry in every worker; a broken version is refused
         and the current model keeps serving."""
         state = _state(request)
@@ -673,7 +673,7 @@ def _admin_routes(router: APIRouter) -> None:
             ) from None
         old = previous.version if previous else None
         _audit(state, who, AuditAction.MODEL_RELOAD, served.version, {"previous_version": old})
-        return schemas.ReloadResult(
+        return payloads.ReloadResult(
             reloaded=old != served.version,
             previous_version=old,
             version=served.version,

@@ -16,15 +16,15 @@ from attrition.db.engine import get_engine
 from attrition.db.types import utcnow
 from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
-from attrition.serving.auth import KeyStore
-from attrition.serving.background import BackgroundJob
-from attrition.serving.ids import IdSource
-from attrition.serving.metrics import Metrics, build_metrics
-from attrition.serving.model_extras import ExtrasCache
-from attrition.serving.model_service import ModelService, RegistryConfig, ServedModel
-from attrition.serving.prediction_log import PredictionLogWriter, insert_ignoring_duplicates
-from attrition.serving.ratelimit import RateLimiter, make_rate_limiter
-from attrition.serving.scoring import Scores
+from attrition.serving.inference.model_extras import ExtrasCache
+from attrition.serving.inference.model_service import ModelService, RegistryConfig, ServedModel
+from attrition.serving.inference.scoring import Scores
+from attrition.serving.platform.api_keys import KeyStore
+from attrition.serving.platform.background import BackgroundJob
+from attrition.serving.platform.ids import IdSource
+from attrition.serving.platform.metrics import Metrics, build_metrics
+from attrition.serving.platform.ratelimit import RateLimiter, make_rate_limiter
+from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
 from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from attrition import scaleout
 from attrition.errors import AttritionError
 from attrition.scaleout import ClusterConfig, LocalCluster, TlsFiles
-from attrition.serving.replica import (
+from attrition.serving.platform.replica import (
     ReplicaIdMiddleware,
     default_replica_id,
     replica_id_for,

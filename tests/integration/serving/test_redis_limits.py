@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from attrition.serving.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from attrition.serving.platform.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from attrition_services import redis_test_url
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from attrition.serving.transport import PROTOCOL
+from attrition.serving.platform.transport import PROTOCOL
 
 pytestmark = pytest.mark.integration
 

@@ -282,7 +282,7 @@ def test_keys_and_employee_ids_never_reach_the_logs(
 
     from sqlalchemy import text
 
-    from attrition.serving.logs import JsonFormatter
+    from attrition.serving.platform.logs import JsonFormatter
 
     body = support.employee(dev_frame.iloc[3])
     body["EmployeeNumber"] = 987654321

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, Insert, delete, exists, insert, select
 
 from attrition.db.models import ErasureTombstone, PredictionLog
-from attrition.serving.spool import Row, Spool
+from attrition.serving.predlog.spool import Row, Spool
 
 logger = logging.getLogger(__name__)
 _TABLE: Any = PredictionLog.__table__

@@ -17,8 +17,8 @@ from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
-from attrition.serving.model_service import ModelService, RegistryConfig, ServedModel
-from attrition.serving.prediction_log import PredictionLogWriter, insert_ignoring_duplicates
+from attrition.serving.inference.model_service import ModelService, RegistryConfig, ServedModel
+from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
 from attrition.serving.state import serving_paths
 from attrition.settings import Settings
 

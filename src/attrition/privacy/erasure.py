@@ -14,7 +14,7 @@ from attrition.db.models import (
     QuarantineRow,
 )
 from attrition.errors import AttritionError
-from attrition.privacy import pseudonymise
+from attrition.privacy.pseudonyms import pseudonymise
 from attrition.schema import IDENTIFIER, IDENTIFIER_RANGE
 
 _TABLES = (EmployeeSnapshot, QuarantineRow, PredictionLog, Outcome)

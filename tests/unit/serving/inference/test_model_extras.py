@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import auc, roc_curve
 
-from attrition.serving.model_extras import (
+from attrition.serving.inference.model_extras import (
     ExtrasCache,
     compute_curves,
     curves_from_reference,
     load_extras,
 )
-from attrition.serving.model_service import RegistryConfig
+from attrition.serving.inference.model_service import RegistryConfig
 
 FAIRNESS = {
     "basis": "out_of_sample",
@@ -117,7 +117,7 @@ def test_extras_are_the_run_artifacts_and_are_read_once(
     assert cache.aliases() == {"champion": version}
     calls: list[Any] = []
     monkeypatch.setattr(
-        "attrition.serving.model_extras.load_extras", lambda *a: calls.append(a) or extras
+        "attrition.serving.inference.model_extras.load_extras", lambda *a: calls.append(a) or extras
     )
     for _ in range(3):
         cache.extras(version, run_id)
@@ -145,9 +145,9 @@ def test_an_unreachable_registry_is_not_asked_on_every_request(
         calls.append(config)
         raise ConnectionError("registry down")
 
-    monkeypatch.setattr("attrition.serving.model_extras.read_aliases", down)
+    monkeypatch.setattr("attrition.serving.inference.model_extras.read_aliases", down)
     monkeypatch.setattr(
-        "attrition.serving.model_extras.load_extras",
+        "attrition.serving.inference.model_extras.load_extras",
         lambda *a: calls.append(a) or (_ for _ in ()).throw(ConnectionError("down")),
     )
     cache = ExtrasCache(RegistryConfig("sqlite:///x.db", "m", tmp_path, b"s" * 32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from attrition.serving.transport import CoalescingTransport
+from attrition.serving.platform.transport import CoalescingTransport
 
 
 class RecordingTransport(asyncio.Transport):

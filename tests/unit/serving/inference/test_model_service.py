@@ -12,16 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sklearn.dummy import DummyClassifier
 
-from attrition.serving import model_cache
-from attrition.serving.model_cache import CacheError
-from attrition.serving.model_service import (
+from attrition.serving.inference import model_cache
+from attrition.serving.inference.model_cache import CacheError
+from attrition.serving.inference.model_service import (
     ModelService,
     ModelUnavailableError,
     RegistryConfig,
 )
 from attrition.settings import get_settings
 
-from .conftest import support
+from ..conftest import support
 
 
 def config(uri: str, cache_root: Path, secret: bytes = b"k" * 32) -> RegistryConfig:
@@ -38,7 +38,7 @@ def test_start_up_without_registry_serves_the_cached_champion(
     fallback = ModelService(config(closed, cache), poll_seconds=0).load_initial()
     assert fallback.source == "cache"
     assert fallback.version == first.version and fallback.metrics == first.metrics
-    from attrition.serving.model_service import probe_rows
+    from attrition.serving.inference.model_service import probe_rows
 
     rows = probe_rows(8)
     assert (
@@ -176,7 +176,7 @@ def test_a_reload_in_one_worker_reaches_the_others(
 def test_a_service_started_without_any_model_keeps_trying(
     registry: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from attrition.serving import model_service
+    from attrition.serving.inference import model_service
 
     monkeypatch.setattr(model_service, "START_RETRY_SECONDS", 0.5)
     closed = f"http://127.0.0.1:{support.free_port()}"

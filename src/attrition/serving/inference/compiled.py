@@ -9,7 +9,7 @@ checked at every load) and the top factors, without a DataFrame per request:
   aggregates as vector arithmetic, the scaler as ``(x - mean) / scale``, one-hot columns
   through a value -> column table;
 - estimator: logistic regression as a dot product; forests, extra trees and LightGBM as
-  flat tree arrays walked by a numba kernel (``attrition.serving.treekernel``);
+  flat tree arrays walked by a numba kernel (``attrition.serving.inference.treekernel``);
 - calibrator: the sigmoid or isotonic map as array operations.
 
 Top factors: exact for logistic regression (``coef * (z - background)`` summed to raw
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from attrition.schema import CATEGORICAL_NAMES
-from attrition.serving.scoring import FactorList, Scores
+from attrition.serving.inference.scoring import FactorList, Scores
 
 EPS = 1e-6
 SMALL_BATCH = 16  # up to this many rows, build z with plain Python floats
@@ -351,7 +351,7 @@ class _LightGBM:
     kind = "lightgbm"
 
     def __init__(self, estimator: Any) -> None:
-        from attrition.serving.treekernel import flatten_lightgbm
+        from attrition.serving.inference.treekernel import flatten_lightgbm
 
         dump = estimator.booster_.dump_model()
         objective = str(dump.get("objective", ""))
@@ -387,7 +387,7 @@ class _Forest:
     kind = "forest"
 
     def __init__(self, estimator: Any) -> None:
-        from attrition.serving.treekernel import flatten_forest
+        from attrition.serving.inference.treekernel import flatten_forest
 
         try:
             self.trees = flatten_forest(estimator.estimators_, estimator.n_features_in_)

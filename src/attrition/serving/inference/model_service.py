@@ -21,8 +21,13 @@ import numpy as np
 
 from attrition.errors import AttritionError
 from attrition.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
-from attrition.serving import model_cache
-from attrition.serving.scoring import PipelineScorer, Scorer, positive_proba, rows_to_frame
+from attrition.serving.inference import model_cache
+from attrition.serving.inference.scoring import (
+    PipelineScorer,
+    Scorer,
+    positive_proba,
+    rows_to_frame,
+)
 
 logger = logging.getLogger(__name__)
 CHAMPION_ALIAS = "champion"
@@ -135,7 +140,7 @@ def probe_rows(n: int = 16) -> list[dict[str, Any]]:
 
 def build_scorer(model: Any, feature_names: tuple[str, ...]) -> Scorer:
     """The compiled scorer when it reproduces the model on probe rows, else the pipeline."""
-    from attrition.serving.compiled import CompileError, compile_model
+    from attrition.serving.inference.compiled import CompileError, compile_model
 
     reference = PipelineScorer(model, feature_names)
     try:

@@ -12,9 +12,9 @@ import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from attrition.serving.ids import IdSource
-from attrition.serving.logs import key_id_var, request_id_var
-from attrition.serving.metrics import Metrics
+from attrition.serving.platform.ids import IdSource
+from attrition.serving.platform.logs import key_id_var, request_id_var
+from attrition.serving.platform.metrics import Metrics
 
 logger = logging.getLogger("attrition.access")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")

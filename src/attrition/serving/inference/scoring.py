@@ -3,7 +3,7 @@
 A ``Scorer`` maps request rows (mappings of column -> value) or a DataFrame to calibrated
 probabilities and the top factors of each row. ``PipelineScorer`` is the reference: it
 builds a DataFrame and calls the model itself. The compiled scorer in
-``attrition.serving.compiled`` gives the same numbers with array operations only.
+``attrition.serving.inference.compiled`` gives the same numbers with array operations only.
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from attrition.serving.auth import Principal, Role, split_key
-from attrition.serving.logs import key_id_var
-from attrition.serving.middleware import KEY_ID_SCOPE
-from attrition.serving.schemas import ErrorResponse
+from attrition.serving.payloads import ErrorResponse
+from attrition.serving.platform.api_keys import Principal, Role, split_key
+from attrition.serving.platform.logs import key_id_var
+from attrition.serving.platform.middleware import KEY_ID_SCOPE
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The prediction-log writer: batched writes, a durable spool while the database is down,
-replay in order without duplicates, and segments left by dead processes."""
+replayed by the writer, and journals left by dead processes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import PredictionLog
 from attrition.db.types import utcnow
-from attrition.serving.prediction_log import PredictionLogWriter, insert_ignoring_duplicates
-from attrition.serving.spool import Spool, spooled_rows
+from attrition.serving.predlog.spool import Spool, spooled_rows
+from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
 
 
 def row(n: int) -> dict[str, Any]:
@@ -114,34 +114,6 @@ def test_close_spools_what_the_database_does_not_take(sqlite_url: str, tmp_path:
     wait(lambda: len(stored(sqlite_url)) == 5)
     later.close()
     assert spooled_rows(tmp_path / "spool") == 0
-
-
-def test_replay_skips_rows_already_stored_and_torn_lines(sqlite_url: str, tmp_path: Path) -> None:
-    upgrade(sqlite_url)
-    rows = [row(n) for n in range(4)]
-    insert_ignoring_duplicates(get_engine(sqlite_url))(rows[:2])  # stored before a crash
-    spool = Spool(tmp_path / "spool")
-    spool.append(rows)
-    spool.close_active()
-    segment = spool.segments()[0]
-    with segment.open("ab") as handle:
-        handle.write(b'{"prediction_id": "torn')  # a write cut short by a crash
-    replayed = spool.replay(insert_ignoring_duplicates(get_engine(sqlite_url)))
-    assert replayed == 4
-    assert stored(sqlite_url) == ["r0", "r1", "r2", "r3"]
-    assert spool.segments() == []
-
-
-def test_a_segment_held_by_a_live_writer_is_not_claimed(tmp_path: Path) -> None:
-    writer_spool = Spool(tmp_path / "spool")
-    writer_spool.append([row(1)])  # active segment, locked by this spool
-    other = Spool(tmp_path / "spool")
-    seen: list[Any] = []
-    assert other.replay(seen.extend) == 0 and seen == []
-    writer_spool.close_active()
-    assert other.replay(seen.extend) == 1
-    assert not any(p.exists() for p in writer_spool.segments())
-    assert list((tmp_path / "spool").iterdir()) == []
 
 
 def test_rows_are_journaled_before_submit_returns_and_dropped_once_committed(

@@ -24,7 +24,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from attrition.schema import POSITIVE_LABEL, TARGET
-from attrition.serving.model_service import RegistryConfig, _client
+from attrition.serving.inference.model_service import RegistryConfig, _client
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from attrition.schema import model_feature_names
-from attrition.serving.compiled import CompileError, compile_model
-from attrition.serving.model_service import build_scorer
-from attrition.serving.scoring import PipelineScorer
+from attrition.serving.inference.compiled import CompileError, compile_model
+from attrition.serving.inference.model_service import build_scorer
+from attrition.serving.inference.scoring import PipelineScorer
 
-from .conftest import support
+from ..conftest import support
 
 CASES = [
     ("logistic", "numeric", True, "sigmoid"),

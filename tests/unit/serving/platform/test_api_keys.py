@@ -1,18 +1,22 @@
-"""API keys (hash only, constant-time verify, roles) and GCRA rate limits."""
+"""API keys: hash only, constant-time verify, roles, preloaded through an outage; and
+`attrition keys create`, `list` and `revoke` through the real command line."""
 
 from __future__ import annotations
 
-import asyncio
+import json
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
+from typer.testing import CliRunner
 
+from attrition.cli import app
 from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import ApiKey, AuditEvent
 from attrition.errors import AttritionError
-from attrition.serving.auth import (
+from attrition.serving.platform.api_keys import (
     KeyStore,
     Role,
     create_key,
@@ -21,9 +25,14 @@ from attrition.serving.auth import (
     revoke_key,
     split_key,
 )
-from attrition.serving.ratelimit import MemoryRateLimiter, gcra
+from attrition.settings import get_settings
 
 SECRET = b"server-secret"
+runner = CliRunner()
+
+
+def last_json(output: str) -> dict[str, Any]:
+    return dict(json.loads(output.strip().splitlines()[-1]))
 
 
 def test_keys_are_random_prefixed_and_stored_only_as_keyed_hashes(sqlite_url: str) -> None:
@@ -77,36 +86,6 @@ def test_roles_are_ordered_and_parsed_with_a_clear_error() -> None:
         Role.parse("root")
 
 
-def test_gcra_allows_a_burst_then_the_steady_rate() -> None:
-    interval, burst = 1.0, 3
-    tat, now = 0.0, 100.0
-    allowed = 0
-    for _ in range(5):
-        new, wait = gcra(tat, now, interval, burst)
-        if new is None:
-            assert wait == pytest.approx(1.0)
-            break
-        tat, allowed = new, allowed + 1
-    assert allowed == 3
-    new, _ = gcra(tat, now + 1.0, interval, burst)
-    assert new is not None  # one more after one interval
-
-
-def test_memory_limiter_refuses_with_retry_after_per_key() -> None:
-    limiter = MemoryRateLimiter(per_minute=2)
-
-    async def run() -> list[tuple[bool, int]]:
-        results = []
-        for key in ("a", "a", "a", "b"):
-            decision = await limiter.hit(key)
-            results.append((decision.allowed, decision.retry_after))
-        return results
-
-    results = asyncio.run(run())
-    assert [r[0] for r in results] == [True, True, False, True]
-    assert results[2][1] == 30  # one request every 30 s
-
-
 def test_preloaded_keys_survive_a_database_outage_and_unseen_keys_do_not(sqlite_url: str) -> None:
     upgrade(sqlite_url)
     live = create_key("dashboard", "viewer", database_url=sqlite_url, server_secret=SECRET)
@@ -123,3 +102,82 @@ def test_preloaded_keys_survive_a_database_outage_and_unseen_keys_do_not(sqlite_
     assert warm.verify(live.secret[:-2] + "xx") is None, "a wrong secret stays refused"
     with pytest.raises(OperationalError):
         cold.verify(live.secret)  # never seen, cannot be checked: the API answers 503
+
+
+def test_keys_create_prints_the_key_once_and_stores_its_hash(serving_env: str) -> None:
+    result = runner.invoke(app, ["keys", "create", "--name", "hr", "--role", "predictor", "--json"])
+    assert result.exit_code == 0, result.output
+    data = last_json(result.output)
+    assert data["role"] == "predictor" and data["key"].startswith(f"atk_{data['key_id']}_")
+    store = KeyStore(serving_env, get_settings().pseudonym_secret())
+    principal = store.verify(data["key"])
+    assert principal is not None and principal.role.name == "predictor"
+    with session_scope(serving_env) as session:
+        stored = session.scalars(select(ApiKey)).one()
+    assert data["key"] not in stored.key_hash
+
+
+def test_keys_list_and_revoke_end_a_key_everywhere_without_showing_secrets(
+    serving_env: str,
+) -> None:
+    created = [
+        last_json(
+            runner.invoke(app, ["keys", "create", "--name", n, "--role", "viewer", "--json"]).output
+        )
+        for n in ("old-tool", "new-tool")
+    ]
+    store = KeyStore(serving_env, get_settings().pseudonym_secret(), ttl_seconds=0)
+    assert store.verify(created[0]["key"]) is not None
+
+    # the whole key is accepted too (users paste it), and revoking twice keeps the first time
+    first = runner.invoke(app, ["keys", "revoke", created[0]["key"], "--json"])
+    again = runner.invoke(app, ["keys", "revoke", created[0]["key_id"], "--json"])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert last_json(first.output)["revoked_at"] == last_json(again.output)["revoked_at"]
+    assert created[0]["key"].split("_", 2)[2] not in first.output
+    assert store.verify(created[0]["key"]) is None
+    assert store.verify(created[1]["key"]) is not None
+
+    live = last_json(runner.invoke(app, ["keys", "list", "--json"]).output)["keys"]
+    every = last_json(runner.invoke(app, ["keys", "list", "--all", "--json"]).output)["keys"]
+    assert [k["name"] for k in live] == ["new-tool"]
+    assert [(k["name"], k["revoked_at"] is None) for k in every] == [
+        ("old-tool", False),
+        ("new-tool", True),
+    ]
+    table = runner.invoke(app, ["keys", "list", "--all"]).output
+    assert created[1]["key_id"] in table and created[1]["key"] not in table
+    with session_scope(serving_env) as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["api_key.create", "api_key.create", "api_key.revoke"]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("0123456789abcdef", "no API key '0123456789abcdef'"), ("not-a-key", "16 hexadecimal")],
+)
+def test_keys_revoke_names_the_field_for_a_bad_or_unknown_id(
+    serving_env: str, given: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from attrition.cli import main
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(SystemExit) as exit_info:
+        patch.setattr("sys.argv", ["attrition", "keys", "revoke", given])
+        main()
+    assert exit_info.value.code == 1
+    said = " ".join(capsys.readouterr().err.split())  # rich wraps long lines
+    assert "key_id" in said and message in said and "Traceback" not in said
+
+
+def test_keys_create_refuses_an_unknown_role(serving_env: str) -> None:
+    from attrition.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        import sys
+
+        argv, sys.argv = sys.argv, ["attrition", "keys", "create", "--name", "x", "--role", "root"]
+        try:
+            main()
+        finally:
+            sys.argv = argv
+    assert exit_info.value.code == 1

@@ -23,7 +23,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-PROTOCOL = "attrition.serving.transport:CoalescingHttpToolsProtocol"
+PROTOCOL = "attrition.serving.platform.transport:CoalescingHttpToolsProtocol"
 
 
 class CoalescingTransport(asyncio.Transport):
