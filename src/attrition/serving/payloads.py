@@ -1,8 +1,10 @@
-"""Request and response models; the employee model is generated from the schema module."""
+"""The API's request and response models (pydantic); the employee model is generated from
+the feature schema (``attrition.schema``)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -98,6 +100,19 @@ def batch_model(max_rows: int) -> type[BaseModel]:
     employees: Any = list[item]  # type: ignore[valid-type]
     field = Field(min_length=1, max_length=max_rows, description=f"1 to {max_rows} employees")
     return create_model("PredictionBatch", __config__=_STRICT, employees=(employees, field))
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionBodies:
+    """The bodies the fast prediction routes validate by themselves, built once per app
+    (the batch limit is a setting); the OpenAPI document declares them from here too."""
+
+    employee: type[BaseModel]
+    batch: type[BaseModel]
+
+    @classmethod
+    def for_limit(cls, max_batch_rows: int) -> PredictionBodies:
+        return cls(employee_model(), batch_model(max_batch_rows))
 
 
 class ErrorResponse(BaseModel):

@@ -1,4 +1,5 @@
-"""The per-app serving state: settings, model, keys, limiter, log writer, metrics."""
+"""The per-app serving state: settings, model, keys, limiter, log writer, metrics, and the
+bodies the fast routes validate."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from attrition.schema import FEATURE_NAMES, IDENTIFIER
 from attrition.serving.inference.model_extras import ExtrasCache
 from attrition.serving.inference.model_service import ModelService, RegistryConfig, ServedModel
 from attrition.serving.inference.scoring import Scores
+from attrition.serving.payloads import PredictionBodies
 from attrition.serving.platform.api_keys import KeyStore
 from attrition.serving.platform.background import BackgroundJob
 from attrition.serving.platform.ids import IdSource
@@ -51,6 +53,7 @@ class ServingState:
     writer: PredictionLogWriter
     metrics: Metrics
     extras: ExtrasCache
+    bodies: PredictionBodies
     _db_checked: float = 0.0
     _db_ok: bool = False
     ids: IdSource = field(default_factory=IdSource)
@@ -189,4 +192,5 @@ def build_state(settings: Settings) -> ServingState:
         writer=writer,
         metrics=metrics,
         extras=extras,
+        bodies=PredictionBodies.for_limit(settings.max_batch_rows),
     )

@@ -1,16 +1,15 @@
-"""FastAPI dependencies: authenticate the key, apply the rate limit, check the role."""
+"""The access check of every protected request: authenticate the key, apply its rate limit,
+check its role (as a FastAPI dependency, or called directly by the fast routes)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from attrition.serving.payloads import ErrorResponse
 from attrition.serving.platform.api_keys import Principal, Role, split_key
 from attrition.serving.platform.logs import key_id_var
 from attrition.serving.platform.middleware import KEY_ID_SCOPE
@@ -21,32 +20,6 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
-
-
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error codes a route can answer with."""
-    text = {
-        400: "The body is not parseable JSON",
-        401: "Missing or invalid API key",
-        403: "The key's role may not use this route",
-        404: "Not found",
-        409: "Conflict",
-        413: "Request body or batch too large",
-        429: "Rate limit exceeded; see Retry-After",
-        503: "Temporarily unavailable (model not loaded or database unreachable)",
-    }
-    responses: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
-        entry: dict[str, Any] = {"model": ErrorResponse, "description": text[code]}
-        if code == 429:
-            entry["headers"] = {
-                "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-            }
-        responses[code] = entry
-    return responses
-
-
-PROTECTED = (401, 403, 413, 429)
 
 
 async def authorize(request: Request, raw: str | None, role: Role) -> Principal:
@@ -91,9 +64,6 @@ def key_from_headers(request: Request) -> str | None:
         return key
     scheme, _, credentials = headers.get("authorization", "").partition(" ")
     return credentials.strip() or None if scheme.lower() == "bearer" else None
-
-
-SECURITY_REQUIREMENT: list[dict[str, list[str]]] = [{"APIKeyHeader": []}, {"HTTPBearer": []}]
 
 
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:

@@ -15,7 +15,7 @@ from attrition.db.engine import session_scope
 from attrition.db.models import AuditEvent
 from attrition.settings import get_settings
 
-from .conftest import support
+from ..conftest import support
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """POST /v1/monitoring/run with retrain: the check answers at once, a due retrain runs in
-the background (one at a time), and its outcome is audited."""
+the background (one at a time), and its outcome is audited; a check that cannot run is a
+conflict; GET /v1/monitoring/reports*."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def test_a_due_retrain_runs_in_the_background_once(
     client: TestClient, keys: dict[str, str], serving_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeMonitoring(serving_env, drifted=True)
-    monkeypatch.setattr("attrition.serving.routes._monitoring_runner", lambda: fake)
+    monkeypatch.setattr("attrition.monitoring.service.run_monitoring", fake)
     started = time.monotonic()
     first = run(client, keys["admin"], True)
     assert first.status_code == 200, first.text
@@ -101,8 +102,24 @@ def test_no_retrain_without_a_confirmed_problem(
     client: TestClient, keys: dict[str, str], serving_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeMonitoring(serving_env, drifted=False)
-    monkeypatch.setattr("attrition.serving.routes._monitoring_runner", lambda: fake)
+    monkeypatch.setattr("attrition.monitoring.service.run_monitoring", fake)
     body = run(client, keys["admin"], True).json()
     assert body["retrain"] == "not_needed" and fake.calls == [True] and fake.jobs_run == 0
     schema = client.app.openapi()["paths"]["/v1/monitoring/run"]["post"]["responses"]
     assert "MonitoringRunResult" in str(schema["200"]) and {"409", "503"} <= set(schema)
+
+
+def test_a_check_that_cannot_run_is_a_conflict_and_reports_read_the_table(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """The served champion carries no reference sample: the real check cannot run (409)."""
+    response = client.post("/v1/monitoring/run", json={}, headers=auth(keys["admin"]))
+    assert response.status_code == 409, response.text
+    assert response.json()["detail"].startswith("monitoring could not run: ")
+    listing = client.get("/v1/monitoring/reports", headers=auth(keys["viewer"]))
+    assert listing.status_code == 200 and listing.json()["total"] >= 0
+    missing = client.get("/v1/monitoring/reports/999999", headers=auth(keys["viewer"]))
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "no drift report with id 999999"}
+    html = client.get("/v1/monitoring/reports/999999/html", headers=auth(keys["viewer"]))
+    assert html.status_code == 404 and html.json() == {"detail": "no HTML for drift report 999999"}
