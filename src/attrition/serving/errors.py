@@ -27,14 +27,15 @@ logger = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "database unavailable, try again shortly"
 REGISTRY_UNAVAILABLE = "model registry unavailable, try again shortly"
 
-# error class -> (status, detail); a detail of None sends the error's own message.
+# error class -> (status, detail); a detail of None sends the error's own message. A plain
+# AttritionError has no row: the code that raises it in a request says which kind it is.
 STATUSES: dict[type[Exception], tuple[int, str | None]] = {
     NotFoundError: (404, None),
     ConflictError: (409, None),
     UnavailableError: (503, None),
     SQLAlchemyError: (503, DATABASE_UNAVAILABLE),
 }
-TYPED_ERRORS = (NotFoundError, ConflictError, UnavailableError)
+TYPED_ERRORS = tuple(kind for kind in STATUSES if issubclass(kind, AttritionError))
 
 
 def status_of(error: Exception) -> tuple[int, str]:
