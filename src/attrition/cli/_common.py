@@ -22,3 +22,4 @@ def emit(result: Mapping[str, Any], as_json: bool, render: Callable[[], None]) -
         sys.stdout.write(json.dumps(result, default=str) + "\n")
     else:
         render()
+
