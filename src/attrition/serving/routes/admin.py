@@ -97,11 +97,5 @@ def _after_move(state: ServingState, who: Principal, move: Any) -> payloads.Alia
         failed = {"error": type(error).__name__}
         record_admin_event(state, who, AuditAction.MODEL_RELOAD_FAILED, serving, failed)
     state.extras.aliases(fresh=True)
-    return payloads.AliasMoveResult(
-        alias=move.alias,
-        version=move.version,
-        previous=move.previous,
-        kind=move.kind,
-        actor=move.actor,
-        serving_version=serving,
-    )
+    # the move's alias, version, previous, kind and actor; its other fields are not shown
+    return payloads.AliasMoveResult.model_validate({**move.to_dict(), "serving_version": serving})
