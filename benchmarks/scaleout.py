@@ -93,7 +93,7 @@ def prepare(frame: Any, train: bool) -> str:
     """Migrate; train and promote a champion (few trials) unless a store was given; a key."""
     from attrition import registry
     from attrition.db.migrate import upgrade
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
     from attrition.settings import get_settings
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import train_model

@@ -286,7 +286,7 @@ def api(args: argparse.Namespace) -> dict[str, Any]:
     env = configure(workdir)
     frame = pd.read_csv(workforce_csv(workdir))
     version = prepare_champion(frame)
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
     from attrition.settings import get_settings
 
     settings = get_settings()
@@ -399,7 +399,7 @@ def offline(args: argparse.Namespace) -> dict[str, Any]:
     configure(workdir)
     frame = pd.read_csv(workforce_csv(workdir))
     prepare_champion(frame)
-    from attrition.serving.batch import load_champion
+    from attrition.serving.inference.csv_scoring import load_champion
 
     served = load_champion(__import__("attrition.settings").settings.get_settings())
     big = pd.concat([frame] * (args.rows // len(frame) + 1), ignore_index=True).head(args.rows)

@@ -37,7 +37,7 @@ from attrition.db.migrate import upgrade
 from attrition.db.models import AuditEvent, DriftReport, PredictionLog
 from attrition.db.types import utcnow
 from attrition.monitoring import retrain as retraining
-from attrition.serving.auth import create_key
+from attrition.serving.platform.api_keys import create_key
 from attrition.settings import get_settings
 from attrition_testkit import TESTS, load_module, receiving
 

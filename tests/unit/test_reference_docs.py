@@ -217,17 +217,27 @@ def api() -> FastAPI:
     return app
 
 
-def app_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every route: the OpenAPI document's, the project router's (also
-    those left out of the schema) and the app's own (docs pages)."""
-    from attrition.serving.routes import build_router
+def flat_routes(app: FastAPI) -> list[Any]:
+    """Every route of the app, with the routes of the routers it includes (FastAPI keeps an
+    included router as one entry that holds the original router)."""
 
+    def walk(routes: Iterable[Any]) -> Iterable[Any]:
+        for route in routes:
+            included = getattr(route, "original_router", None)
+            yield from walk(included.routes) if included is not None else (route,)
+
+    return list(walk(app.routes))
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route: the OpenAPI document's, and the app's own (also
+    those left out of the schema, such as the docs pages)."""
     found = {
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
         for method in operations
     }
-    for route in [*app.routes, *build_router(get_settings()).routes]:
+    for route in flat_routes(app):
         path, methods = getattr(route, "path", None), getattr(route, "methods", None)
         if isinstance(path, str) and methods:
             found |= {(method, path) for method in methods if method != "HEAD"}
@@ -261,6 +271,43 @@ def test_every_route_is_in_the_route_table(api: FastAPI) -> None:
     assert not unknown, f"roles must be one of {ROLES}: {unknown}"
 
 
+def documented_handlers() -> dict[tuple[str, str], tuple[str, str] | None]:
+    """(method, path) -> (module, function) of its handler, from the route table's handler
+    column (a file under ``src/attrition/`` and a function); None for FastAPI's own."""
+    found: dict[tuple[str, str], tuple[str, str] | None] = {}
+    for row in table_rows(part("HTTP API")):
+        if len(row) >= 5 and row[0] in METHODS and (first_code(row[1]) or "").startswith("/"):
+            spans = code(row[4])
+            key = (row[0], first_code(row[1]) or "")
+            if not spans:
+                found[key] = None
+                continue
+            assert len(spans) == 2 and spans[0].endswith(".py"), f"{key}: `file.py` `function`"
+            module = "attrition." + spans[0].removesuffix(".py").replace("/", ".")
+            found[key] = (module, spans[1])
+    return found
+
+
+def test_every_route_handler_is_where_the_route_table_says(api: FastAPI) -> None:
+    """A newcomer finds a route's handler from the table: file and function are checked
+    against the endpoint the app really calls."""
+    actual: dict[tuple[str, str], tuple[str, str] | None] = {}
+    for route in flat_routes(api):
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None) or ()
+        endpoint = getattr(route, "endpoint", None)
+        project = endpoint is not None and endpoint.__module__.startswith("attrition.")
+        for method in set(methods) - {"HEAD"}:
+            actual[(method, str(path))] = (
+                (endpoint.__module__, endpoint.__name__) if project and endpoint else None
+            )
+    documented = documented_handlers()
+    compare("routes with a handler column", set(documented), set(actual))
+    wrong = {
+        key: (documented[key], actual[key]) for key in documented if documented[key] != actual[key]
+    }
+    assert not wrong, f"handlers not where the route table says (documented, actual): {wrong}"
+
+
 def _properties(schema: dict[str, Any], components: dict[str, Any], stop: str) -> set[str]:
     """Property names of a JSON schema, through references, lists and unions (not into the
     component ``stop``, whose fields are the feature schema's)."""
@@ -285,7 +332,7 @@ def _json_schema(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_every_route_section_names_its_parameters_and_fields(api: FastAPI) -> None:
-    from attrition.serving.schemas import employee_model
+    from attrition.serving.payloads import employee_model
 
     spec = api.openapi()
     components = spec.get("components", {}).get("schemas", {})
@@ -325,7 +372,7 @@ def test_every_status_code_the_api_declares_is_explained(api: FastAPI) -> None:
 def test_every_documented_role_is_the_one_the_api_enforces(api: FastAPI) -> None:
     """A key of the role below the documented one is refused; the documented role is not."""
     from attrition.db.migrate import upgrade
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -508,7 +555,7 @@ def test_identifier_target_constants_and_rules_are_documented() -> None:
 
 # --- files and formats ------------------------------------------------------------------
 def test_input_columns_and_batch_output_are_documented() -> None:
-    from attrition.serving.batch import OUTPUT_COLUMNS
+    from attrition.serving.inference.csv_scoring import OUTPUT_COLUMNS
 
     files = sections(part("Files and formats"), 3)
     listed = [name for name in code(files["Input CSV"]) if name in RAW_COLUMNS]

@@ -22,7 +22,7 @@ def create_key(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an API key; it is printed once and only its hash is stored."""
-    from attrition.serving.auth import create_key as create
+    from attrition.serving.platform.api_keys import create_key as create
 
     settings = get_settings()
     key = create(
@@ -46,7 +46,7 @@ def list_keys(
     """List API keys: id, name, role, dates (never a secret)."""
     from rich.table import Table
 
-    from attrition.serving.auth import list_keys as listed
+    from attrition.serving.platform.api_keys import list_keys as listed
 
     keys = listed(get_settings().database_url, include_revoked=include_revoked)
 
@@ -67,7 +67,7 @@ def revoke_key(
     as_json: bool = JsonOption,
 ) -> None:
     """Revoke an API key; every replica refuses it within seconds."""
-    from attrition.serving.auth import revoke_key as revoke
+    from attrition.serving.platform.api_keys import revoke_key as revoke
 
     key = revoke(key_id, database_url=get_settings().database_url)
     emit(
@@ -85,7 +85,7 @@ def erase(
     as_json: bool = JsonOption,
 ) -> None:
     """Delete a person's rows and prediction logs, keeping a tombstone."""
-    from attrition.serving.erasure import erase_employee
+    from attrition.privacy.erasure import erase_employee
 
     settings = get_settings()
     counts = erase_employee(

@@ -46,7 +46,7 @@ def serve(
     """Run the prediction API."""
     import uvicorn
 
-    from attrition.serving.transport import PROTOCOL
+    from attrition.serving.platform.transport import PROTOCOL
 
     settings = get_settings()
     _check_migrated(settings.database_url)
@@ -58,7 +58,7 @@ def serve(
     uvicorn.run(
         "attrition.serving.app:serve_factory",
         factory=True,
-        http=PROTOCOL,  # one socket write per response: see serving/transport.py
+        http=PROTOCOL,  # one socket write per response: see serving/platform/transport.py
         host=host,
         port=port,
         workers=workers,
@@ -75,7 +75,7 @@ def predict(
     as_json: bool = JsonOption,
 ) -> None:
     """Score a CSV offline with the champion (invalid rows are counted, not scored)."""
-    from attrition.serving.batch import score_csv
+    from attrition.serving.inference.csv_scoring import score_csv
 
     result = score_csv(file, out, get_settings())
     emit(

@@ -179,7 +179,7 @@ def champion_step(context: QuickstartContext) -> dict[str, Any]:
 
 def key_step(context: QuickstartContext) -> dict[str, Any]:
     """An admin key for signing in to the dashboard; only its hash is stored."""
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
 
     settings = context.settings
     key = create_key(

@@ -7,21 +7,20 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
 
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
-from attrition.serving.logs import configure_logging
-from attrition.serving.metrics import MULTIPROC_ENV
-from attrition.serving.middleware import ServingMiddleware, json_response
-from attrition.serving.model_service import ModelUnavailableError
-from attrition.serving.routes import build_router
-from attrition.serving.schemas import batch_model, employee_model
+from attrition.serving.errors import install_error_handlers
+from attrition.serving.inference.model_service import ModelUnavailableError
+from attrition.serving.openapi import openapi_document
+from attrition.serving.platform.logs import configure_logging
+from attrition.serving.platform.metrics import MULTIPROC_ENV
+from attrition.serving.platform.middleware import ServingMiddleware
+from attrition.serving.routes import ROUTERS
+from attrition.serving.routes.predictions import request_bodies
 from attrition.serving.state import ServingState, build_state
 from attrition.settings import Settings, get_settings
 
@@ -31,32 +30,31 @@ logger = logging.getLogger(__name__)
 def create_app(
     settings: Settings | None = None, *, json_logs: bool = False, tune_gc: bool = False
 ) -> FastAPI:
-    """A new app; the model is loaded and the log writer started when it starts up."""
+    """A new app for ``settings`` (default: the environment's); the model is loaded and the
+    log writer started when it starts up."""
     settings = settings or get_settings()
     if json_logs:
         configure_logging(settings.log_level)
     state = build_state(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await _start(state)
-        if tune_gc:
-            _freeze_startup_objects()
-        try:
-            yield
-        finally:
-            await _stop(state)
-
     app = FastAPI(
         title="Attrition prediction API",
         version="1",
         description="Employee attrition risk scores with explanations; every prediction is logged.",
-        lifespan=lifespan,
+        lifespan=partial(_lifespan, tune_gc=tune_gc),
     )
     app.state.serving = state
-    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
-    app.include_router(build_router(settings))
-    app.add_exception_handler(RequestValidationError, _validation_handler(settings.max_batch_rows))
+    app.openapi = partial(openapi_document, app, request_bodies(state.bodies))  # type: ignore[method-assign]
+    for router in ROUTERS:
+        app.include_router(router)
+    install_error_handlers(app)
+    _add_middleware(app, settings, state)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, state: ServingState) -> None:
+    """CORS when configured, the serving middleware, and the replica id outermost."""
+    from attrition.serving.platform.replica import ReplicaIdMiddleware, replica_id_for
+
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -71,10 +69,19 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         methods=methods,
     )
-    from attrition.serving.replica import ReplicaIdMiddleware, replica_id_for
+    app.add_middleware(ReplicaIdMiddleware, replica_id=replica_id_for(settings))
 
-    app.add_middleware(ReplicaIdMiddleware, replica_id=replica_id_for(settings))  # outermost
-    return app
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI, *, tune_gc: bool) -> AsyncIterator[None]:
+    state: ServingState = app.state.serving
+    await _start(state)
+    if tune_gc:
+        _freeze_startup_objects()
+    try:
+        yield
+    finally:
+        await _stop(state)
 
 
 async def _start(state: ServingState) -> None:
@@ -103,37 +110,6 @@ def mark_worker_dead() -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
-
-
-def _validation_handler(max_rows: int) -> Any:
-    async def handler(request: Request, error: Exception) -> Response:
-        assert isinstance(error, RequestValidationError)
-        for item in error.errors():
-            if item.get("type") == "too_long" and tuple(item.get("loc", ()))[:2] == (
-                "body",
-                "employees",
-            ):
-                return json_response(
-                    {"detail": f"batch too large: at most {max_rows} employees per request"},
-                    status_code=413,
-                )
-        return await request_validation_exception_handler(request, error)
-
-    return handler
-
-
-def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
-    """FastAPI's schema plus the request models the hot routes validate by themselves."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = FastAPI.openapi(app)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (employee_model(), batch_model(settings.max_batch_rows)):
-        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(body.pop("$defs", {}))
-        components[model.__name__] = body
-    app.openapi_schema = schema
-    return schema
 
 
 def serve_factory() -> FastAPI:

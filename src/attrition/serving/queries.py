@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from attrition.db.models import DriftReport, Outcome, PredictionLog
 from attrition.risk import BAND_FLOORS, LOWEST_BAND
-from attrition.serving import schemas
+from attrition.serving import payloads
 
 
 def prediction_page(
@@ -22,7 +22,7 @@ def prediction_page(
     limit: int,
     offset: int,
     include_features: bool,
-) -> schemas.PredictionPage:
+) -> payloads.PredictionPage:
     """Newest first, filtered and paginated."""
     total = session.scalar(select(func.count()).select_from(PredictionLog).where(*filters)) or 0
     rows = session.scalars(
@@ -33,11 +33,11 @@ def prediction_page(
         .offset(offset)
     ).all()
     items = [_logged(row, include_features) for row in rows]
-    return schemas.PredictionPage(items=items, total=total, limit=limit, offset=offset)
+    return payloads.PredictionPage(items=items, total=total, limit=limit, offset=offset)
 
 
-def _logged(row: PredictionLog, include_features: bool) -> schemas.LoggedPrediction:
-    return schemas.LoggedPrediction(
+def _logged(row: PredictionLog, include_features: bool) -> payloads.LoggedPrediction:
+    return payloads.LoggedPrediction(
         prediction_id=row.prediction_id,
         request_id=row.request_id,
         employee_key=row.employee_key,
@@ -77,7 +77,7 @@ def history_filters(
 
 def record_outcomes(
     session: Session, outcomes: Iterable[tuple[str, bool, date]], recorded_by: str
-) -> schemas.OutcomeResult:
+) -> payloads.OutcomeResult:
     """Insert or update one outcome per (employee, date); a later duplicate in the same
     batch wins. Existing rows are read in chunks, not one query per outcome."""
     items = list(outcomes)
@@ -99,7 +99,7 @@ def record_outcomes(
             found.left, found.recorded_by = left, recorded_by
     session.add_all(new)
     session.flush()
-    return schemas.OutcomeResult(recorded=len(new), updated=len(items) - len(new))
+    return payloads.OutcomeResult(recorded=len(new), updated=len(items) - len(new))
 
 
 def risk_band_case(
@@ -180,7 +180,7 @@ def _people(latest: Any, where: WorkforceFilter) -> list[ColumnElement[bool]]:
 GROUPS = ("department", "job_role", "job_level", "tenure_band", "overtime", "band")
 
 
-def workforce_summary(session: Session, where: WorkforceFilter) -> schemas.WorkforceSummary:
+def workforce_summary(session: Session, where: WorkforceFilter) -> payloads.WorkforceSummary:
     """Latest prediction per employee since ``where.since`` (what-if scores and rows without
     an employee number left out), optionally one department and job role: headline numbers
     and one aggregate query per grouping; plus a daily series of every such prediction."""
@@ -195,7 +195,7 @@ def workforce_summary(session: Session, where: WorkforceFilter) -> schemas.Workf
     )
     count, at_risk, expected = headline
     groups = {name: _grouped(session, latest, people, name) for name in GROUPS}
-    return schemas.WorkforceSummary(
+    return payloads.WorkforceSummary(
         since=where.since,
         employees=int(count or 0),
         at_risk=int(at_risk or 0),
@@ -212,7 +212,7 @@ def workforce_summary(session: Session, where: WorkforceFilter) -> schemas.Workf
 
 def _grouped(
     session: Session, latest: Any, people: list[ColumnElement[bool]], name: str
-) -> list[schemas.RiskGroup]:
+) -> list[payloads.RiskGroup]:
     column = latest.c[name]
     rows: list[tuple[Any, ...]] = [
         tuple(row)
@@ -223,7 +223,7 @@ def _grouped(
         )
     ]
     groups = [
-        schemas.RiskGroup(
+        payloads.RiskGroup(
             group="unknown" if key is None else str(key),
             employees=int(n),
             at_risk=int(risk or 0),
@@ -235,7 +235,7 @@ def _grouped(
     return sorted(groups, key=lambda g: g.group)
 
 
-def _daily(session: Session, where: WorkforceFilter) -> list[schemas.RiskPeriod]:
+def _daily(session: Session, where: WorkforceFilter) -> list[payloads.RiskPeriod]:
     created = PredictionLog.created_at
     if session.get_bind().dialect.name == "postgresql":
         day = func.date(func.timezone("UTC", created))
@@ -261,7 +261,7 @@ def _daily(session: Session, where: WorkforceFilter) -> list[schemas.RiskPeriod]
         )
     ]
     return [
-        schemas.RiskPeriod(
+        payloads.RiskPeriod(
             period=value if isinstance(value, date) else date.fromisoformat(str(value)),
             predictions=int(n),
             at_risk_share=int(risk or 0) / int(n),
@@ -271,7 +271,7 @@ def _daily(session: Session, where: WorkforceFilter) -> list[schemas.RiskPeriod]
     ]
 
 
-def report_page(session: Session, *, limit: int, offset: int) -> schemas.ReportPage:
+def report_page(session: Session, *, limit: int, offset: int) -> payloads.ReportPage:
     total = session.scalar(select(func.count()).select_from(DriftReport)) or 0
     rows = session.scalars(
         select(DriftReport)
@@ -279,13 +279,13 @@ def report_page(session: Session, *, limit: int, offset: int) -> schemas.ReportP
         .limit(limit)
         .offset(offset)
     ).all()
-    items = [schemas.ReportSummary.model_validate(row, from_attributes=True) for row in rows]
-    return schemas.ReportPage(items=items, total=total, limit=limit, offset=offset)
+    items = [payloads.ReportSummary.model_validate(row, from_attributes=True) for row in rows]
+    return payloads.ReportPage(items=items, total=total, limit=limit, offset=offset)
 
 
-def report_detail(session: Session, report_id: int) -> schemas.ReportDetail | None:
+def report_detail(session: Session, report_id: int) -> payloads.ReportDetail | None:
     row = session.get(DriftReport, report_id)
-    return None if row is None else schemas.ReportDetail.model_validate(row, from_attributes=True)
+    return None if row is None else payloads.ReportDetail.model_validate(row, from_attributes=True)
 
 
 def report_html(session: Session, report_id: int) -> str | None:

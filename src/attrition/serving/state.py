@@ -1,4 +1,5 @@
-"""The per-app serving state: settings, model, keys, limiter, log writer, metrics."""
+"""The per-app serving state: settings, model, keys, limiter, log writer, metrics, and the
+bodies the fast routes validate."""
 
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ from attrition.db.engine import get_engine
 from attrition.db.types import utcnow
 from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
-from attrition.serving.auth import KeyStore
-from attrition.serving.background import BackgroundJob
-from attrition.serving.ids import IdSource
-from attrition.serving.metrics import Metrics, build_metrics
-from attrition.serving.model_extras import ExtrasCache
-from attrition.serving.model_service import ModelService, RegistryConfig, ServedModel
-from attrition.serving.prediction_log import PredictionLogWriter, insert_ignoring_duplicates
-from attrition.serving.ratelimit import RateLimiter, make_rate_limiter
-from attrition.serving.scoring import Scores
+from attrition.serving.inference.model_extras import ExtrasCache
+from attrition.serving.inference.model_service import ModelService, RegistryConfig, ServedModel
+from attrition.serving.inference.scoring import Scores
+from attrition.serving.payloads import PredictionBodies
+from attrition.serving.platform.api_keys import KeyStore
+from attrition.serving.platform.background import BackgroundJob
+from attrition.serving.platform.ids import IdSource
+from attrition.serving.platform.metrics import Metrics, build_metrics
+from attrition.serving.platform.ratelimit import RateLimiter, make_rate_limiter
+from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
 from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class ServingState:
     writer: PredictionLogWriter
     metrics: Metrics
     extras: ExtrasCache
+    bodies: PredictionBodies
     _db_checked: float = 0.0
     _db_ok: bool = False
     ids: IdSource = field(default_factory=IdSource)
@@ -189,4 +192,5 @@ def build_state(settings: Settings) -> ServingState:
         writer=writer,
         metrics=metrics,
         extras=extras,
+        bodies=PredictionBodies.for_limit(settings.max_batch_rows),
     )

@@ -81,7 +81,7 @@ class Stack:
 
 # --- child-process preparation --------------------------------------------------------
 def _keys() -> dict[str, str]:
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
     from attrition.settings import get_settings
 
     settings = get_settings()

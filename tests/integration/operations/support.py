@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from attrition.db.migrate import upgrade
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
-from attrition.serving.auth import create_key
+from attrition.serving.platform.api_keys import create_key
 from attrition.settings import Settings
 from attrition_services import postgres_admin_url, redis_test_url
 from attrition_testkit import require_tool

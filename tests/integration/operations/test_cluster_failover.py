@@ -4,7 +4,7 @@ again. Real PostgreSQL (fresh database) and Redis.
 
 SIGTERM drains: one log row per answered prediction. SIGKILL (each replica once) is a crash:
 nginx retries what the dead replica had not answered, no response is ever half sent (one
-socket write per response, serving/transport.py), and rows the replica had answered and not
+socket write per response, serving/platform/transport.py), and rows the replica had answered and not
 yet flushed are in its journal, which is replayed.
 """
 
@@ -98,7 +98,7 @@ def crash_once(
     earlier: set[str],
 ) -> set[str]:
     """SIGKILL ``victim`` mid-load: every request is answered (nginx retries what the dead
-    replica had not answered; a response is never half sent, see serving/transport.py), and
+    replica had not answered; a response is never half sent, see serving/platform/transport.py), and
     the prediction log holds exactly the answered request ids once the journal is replayed."""
     target = cluster.replica(victim)
     crash = load(cluster.url, key, employees, lambda: target.send_signal(signal.SIGKILL))

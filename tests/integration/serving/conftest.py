@@ -43,7 +43,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, dev_frame: pd.DataFrame) 
 
 
 def make_keys(database_url: str) -> dict[str, str]:
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
     from attrition.settings import get_settings
 
     secret = get_settings().pseudonym_secret()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import PredictionLog
-from attrition.serving.spool import spooled_rows
+from attrition.serving.predlog.spool import spooled_rows
 from attrition_services import PostgresServer
 
 from .conftest import live_api, make_keys, run_load, start_load, support

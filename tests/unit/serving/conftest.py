@@ -49,7 +49,7 @@ def serving_env(registry: dict[str, str], sqlite_url: str, monkeypatch: pytest.M
 
 @pytest.fixture
 def keys(serving_env: str) -> dict[str, str]:
-    from attrition.serving.auth import create_key
+    from attrition.serving.platform.api_keys import create_key
 
     secret = get_settings().pseudonym_secret()
     return {

@@ -6,6 +6,7 @@ Loaded by path from the unit and integration conftests (tests are not a package)
 from __future__ import annotations
 
 import socket
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
+from sqlalchemy import func, select
 
+from attrition.db.engine import session_scope
+from attrition.db.models import PredictionLog
 from attrition.schema import FEATURE_NAMES, IDENTIFIER, POSITIVE_LABEL, TARGET, model_feature_names
 from attrition.training.features import FeatureEngineer, build_preprocessor
 from attrition.training.model import AttritionModel
@@ -166,3 +170,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_rows(url: str, expected: int, timeout: float = 10.0) -> int:
+    """The prediction_log row count once it reaches ``expected`` (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    count = 0
+    while time.monotonic() < deadline:
+        with session_scope(url) as session:
+            count = session.scalar(select(func.count()).select_from(PredictionLog)) or 0
+        if count >= expected:
+            return count
+        time.sleep(0.05)
+    return count

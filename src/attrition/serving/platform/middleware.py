@@ -1,0 +1,174 @@
+"""Pure ASGI middleware (no per-request task overhead): request id, access log, latency
+metric, and the request body size limit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from attrition.serving.platform.ids import IdSource
+from attrition.serving.platform.logs import key_id_var, request_id_var
+from attrition.serving.platform.metrics import Metrics
+
+logger = logging.getLogger("attrition.access")
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+KEY_ID_SCOPE = "attrition.key_id"
+
+
+def json_response(
+    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response serialised with orjson (no second validation pass)."""
+    return Response(orjson.dumps(body), status_code, headers, media_type="application/json")
+
+
+def _allow_table(methods: dict[str, set[str]]) -> list[tuple[re.Pattern[str], bytes]]:
+    """Path template -> the ``Allow`` value listing all its methods."""
+    table = []
+    for template, names in methods.items():
+        regex = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        upper = {n.upper() for n in names}
+        if "GET" in upper:
+            upper.add("HEAD")
+        table.append((re.compile(regex), ", ".join(sorted(upper)).encode()))
+    return table
+
+
+class BodyTooLargeError(Exception):
+    """The request body passed the configured limit while it was being read."""
+
+
+def _request_id(scope: Scope, ids: IdSource) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id" and _REQUEST_ID.match(value):
+            return str(value.decode())
+    return ids.hex()
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], headers: list[Any]) -> None:
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class ServingMiddleware:
+    """Assigns the request id, enforces the body limit, logs and times every request."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body_bytes: int,
+        methods: dict[str, set[str]] | None = None,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body_bytes
+        self.ids = IdSource()
+        self.allow = _allow_table(methods or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = _request_id(scope, self.ids)
+        rid_header = (b"x-request-id", request_id.encode())
+        request_token = request_id_var.set(request_id)
+        key_token = key_id_var.set(None)
+        status = 500
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = message["status"], True
+                headers = [*message.get("headers", []), rid_header]
+                if status == 405:  # list every method of the path, not just one route's
+                    headers = self._with_allow(headers, scope.get("path", ""))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            length = _content_length(scope)
+            if length is not None and length > self.max_body:
+                status = 413
+                await _send_json(send, 413, self._too_large(), [rid_header])
+                return
+            await self.app(scope, self._limited(receive), send_wrapper)
+        except BodyTooLargeError:
+            if started:
+                raise
+            status = 413
+            await _send_json(send, 413, self._too_large(), [rid_header])
+        finally:
+            self._record(scope, status, time.perf_counter() - start)
+            request_id_var.reset(request_token)
+            key_id_var.reset(key_token)
+
+    def _with_allow(self, headers: list[Any], path: str) -> list[Any]:
+        for pattern, allowed in self.allow:
+            if pattern.match(path):
+                kept = [(k, v) for k, v in headers if k.lower() != b"allow"]
+                return [*kept, (b"allow", allowed)]
+        return headers
+
+    def _too_large(self) -> dict[str, str]:
+        return {"detail": f"request body too large: at most {self.max_body} bytes"}
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+        limit = self.max_body
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLargeError
+            return message
+
+        return wrapped
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope.get("method", "")
+        self.metrics.latency.labels(method, template, str(status)).observe(seconds)
+        logger.info(
+            "request",
+            extra={
+                "method": method,
+                "route": template,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "key_id": scope.get(KEY_ID_SCOPE),
+            },
+        )

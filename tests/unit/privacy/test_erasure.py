@@ -1,0 +1,115 @@
+"""`attrition erase`: every row of one person goes, a tombstone and an audit event stay,
+and rows still queued when it runs are dropped when written."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from attrition.cli import app
+from attrition.db.engine import session_scope
+from attrition.db.migrate import upgrade
+from attrition.db.models import (
+    AuditEvent,
+    EmployeeSnapshot,
+    ErasureTombstone,
+    Outcome,
+    PredictionLog,
+)
+from attrition.privacy import pseudonymise
+from attrition.settings import get_settings
+
+runner = CliRunner()
+
+
+def last_json(output: str) -> dict[str, Any]:
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+@pytest.fixture
+def serving_env(sqlite_url: str) -> str:
+    """The configured database, migrated."""
+    upgrade(sqlite_url)
+    return sqlite_url
+
+
+def test_erase_deletes_every_row_of_the_person_and_keeps_a_tombstone(serving_env: str) -> None:
+    secret = get_settings().pseudonym_secret()
+    key, other = pseudonymise(42, secret), pseudonymise(43, secret)
+    with session_scope(serving_env) as session:
+        for employee_key in (key, other):
+            session.add(
+                EmployeeSnapshot(
+                    snapshot_date=date(2026, 1, 1),
+                    employee_key=employee_key,
+                    attrition=False,
+                    features={},
+                )
+            )
+            session.add(
+                PredictionLog(
+                    prediction_id=employee_key[:36],
+                    request_id="r",
+                    employee_key=employee_key,
+                    model_name="m",
+                    model_version="1",
+                    probability=0.1,
+                    at_risk=False,
+                    threshold=0.5,
+                    features={},
+                )
+            )
+            session.add(
+                Outcome(employee_key=employee_key, left=True, outcome_date=date(2026, 2, 1))
+            )
+    result = runner.invoke(app, ["erase", "42", "--json"])
+    assert result.exit_code == 0, result.output
+    counts = last_json(result.output)["rows_deleted"]
+    assert counts == {
+        "employee_snapshot": 1,
+        "quarantine_row": 0,
+        "prediction_log": 1,
+        "outcome": 1,
+    }
+    with session_scope(serving_env) as session:
+        for table in (EmployeeSnapshot, PredictionLog, Outcome):
+            keys = session.scalars(select(table.employee_key)).all()
+            assert keys == [other]
+        tombstone = session.scalars(select(ErasureTombstone)).one()
+        assert tombstone.employee_key == key and tombstone.rows_deleted == counts
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "employee.erase")
+        ).one()
+        assert event.target == key and "42" not in json.dumps(event.details)
+
+
+def test_rows_queued_before_an_erasure_are_dropped_when_written(serving_env: str) -> None:
+    from attrition.db.engine import get_engine
+    from attrition.db.types import utcnow
+    from attrition.serving.predlog.writer import insert_ignoring_duplicates
+
+    secret = get_settings().pseudonym_secret()
+    answered_at = utcnow()
+    assert runner.invoke(app, ["erase", "7"]).exit_code == 0
+    late = {
+        "prediction_id": "p-late",
+        "request_id": "r",
+        "employee_key": pseudonymise(7, secret),
+        "model_name": "m",
+        "model_version": "1",
+        "probability": 0.2,
+        "at_risk": False,
+        "threshold": 0.5,
+        "features": {},
+        "client": None,
+        "source": "api",
+        "created_at": answered_at,
+    }
+    insert_ignoring_duplicates(get_engine(serving_env))([late])
+    with session_scope(serving_env) as session:
+        assert session.scalar(select(func.count()).select_from(PredictionLog)) == 0

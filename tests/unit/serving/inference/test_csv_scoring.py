@@ -1,0 +1,57 @@
+"""`attrition predict`: offline scoring of a CSV with the champion, through the real
+command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from attrition.cli import app
+from attrition.db.engine import session_scope
+from attrition.db.models import PredictionLog
+
+runner = CliRunner()
+
+
+def last_json(output: str) -> dict[str, Any]:
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def test_predict_scores_a_csv_with_the_compiled_champion(
+    serving_env: str, dev_csv: Path, tmp_path: Path, logistic_model: Any, dev_frame: pd.DataFrame
+) -> None:
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["predict", str(dev_csv), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = last_json(result.output)
+    assert (
+        summary["rows_read"] == len(dev_frame) == summary["rows_scored"] + summary["rows_rejected"]
+    )
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == [
+        "EmployeeNumber",
+        "attrition_probability",
+        "at_risk",
+        "model_version",
+    ]
+    merged = scores.merge(dev_frame, on="EmployeeNumber")
+    expected = logistic_model.predict_proba(merged)[:, 1]
+    assert (merged["attrition_probability"] - expected).abs().max() <= 1e-6
+    assert (merged["at_risk"] == (expected >= logistic_model.threshold)).all()
+    assert set(scores["model_version"].astype(str)) == {"1"}
+    with session_scope(serving_env) as session:
+        logged = session.scalar(
+            select(func.count()).select_from(PredictionLog).where(PredictionLog.source == "batch")
+        )
+    assert logged == summary["rows_scored"]
+
+
+def test_predict_names_a_missing_file(serving_env: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["predict", str(tmp_path / "nope.csv"), "--out", "x.csv"])
+    assert result.exit_code != 0
+    assert "nope.csv" in str(result.exception) or "nope.csv" in result.output
