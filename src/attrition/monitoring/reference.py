@@ -37,13 +37,13 @@ import pandas as pd
 from attrition import registry
 from attrition.errors import AttritionError
 from attrition.monitoring.config import DriftConfig
-from attrition.monitoring.drift import (
+from attrition.monitoring.performance import HoldoutMetrics
+from attrition.monitoring.profile import (
     ReferenceProfile,
     build_reference,
     columns_from_frame,
     feature_specs,
 )
-from attrition.monitoring.performance import HoldoutMetrics
 from attrition.schema import FEATURE_NAMES
 from attrition.settings import Settings
 

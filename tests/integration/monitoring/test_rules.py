@@ -15,7 +15,8 @@ import pytest
 from attrition.data.synthetic import generate_workforce
 from attrition.errors import AttritionError
 from attrition.monitoring.config import DriftConfig, RetrainConfig
-from attrition.monitoring.drift import DriftResult, compare, feature_specs
+from attrition.monitoring.drift import DriftResult, compare
+from attrition.monitoring.profile import feature_specs
 from attrition.monitoring.retrain import combine_training_rows, retrain_triggers
 from attrition.monitoring.service import MonitorOptions
 from attrition.monitoring.tracking import monitoring_metrics
