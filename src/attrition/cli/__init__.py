@@ -6,7 +6,16 @@ import sys
 
 import typer
 
-from attrition.cli import admin, data, db, maintenance, models, monitor, quickstart, serve
+from attrition.cli import (
+    admin,
+    data,
+    db,
+    maintenance,
+    models,
+    monitor,
+    quickstart,
+    serve,
+)
 from attrition.cli._common import err_console
 from attrition.errors import AttritionError
 

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit
+from attrition.cli._common import JsonOption, console, emit, migrated_database
 from attrition.data.scenarios import SCENARIOS
 from attrition.data.synthetic import generate_workforce, realised_attrition_rate, write_csv
 from attrition.settings import get_settings
@@ -78,7 +78,9 @@ def ingest(
     day = _parse_snapshot_date(snapshot_date)
     from attrition.data.ingest import ingest_file  # pandera is slow to import: only here
 
-    result = ingest_file(file, day)
+    settings = get_settings()
+    database_url = migrated_database(settings)
+    result = ingest_file(file, day, database_url, pseudonym_key=settings.pseudonym_secret())
     emit(result.as_dict(), as_json, lambda: _render_ingest(result))
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit
+from attrition.cli._common import JsonOption, cli_actor, console, emit, migrated_database
+from attrition.settings import get_settings
 
 if TYPE_CHECKING:  # the ML stack is imported when a command runs, not for --help
-    from attrition.registry import AliasMove
+    from attrition.registry import AliasMove, RegistryConfig
+    from attrition.settings import Settings
     from attrition.training.inputs import TrainingInput
     from attrition.training.train import SearchSummary, TrainingResult
 
@@ -24,14 +25,10 @@ def register(app: typer.Typer) -> None:
     app.command()(rollback)
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
-def _training_input(data: Path | None) -> TrainingInput:
+def _training_input(data: Path | None, settings: Settings) -> TrainingInput:
     from attrition.training.inputs import from_csv, from_database
 
-    return from_csv(data) if data is not None else from_database()
+    return from_csv(data) if data is not None else from_database(settings.database_url)
 
 
 def train(
@@ -55,8 +52,12 @@ def train(
     from attrition.training.train import join_search, train_model
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar shows the trials
-    source = _training_input(data)
+    settings = get_settings()
+    if join is None:  # a search worker writes only to the study's storage
+        migrated_database(settings)
+    source = _training_input(data, settings)
     options = TrainingOptions.from_settings(
+        settings,
         n_trials=trials,
         timeout_s=timeout,
         seed=seed,
@@ -65,7 +66,7 @@ def train(
         show_progress_bar=not as_json,
         skipped_rows=source.skipped_rows,
         data_source=source.source,
-        actor=_actor(),
+        actor=cli_actor(),
     )
     if join is not None:
         summary = join_search(source.frame, options)
@@ -120,6 +121,15 @@ def _render_training(result: TrainingResult) -> None:
     )
 
 
+def _registry() -> RegistryConfig:
+    """The configured registry, its audit database migrated first."""
+    from attrition.registry import RegistryConfig
+
+    settings = get_settings()
+    migrated_database(settings)
+    return RegistryConfig.from_settings(settings)
+
+
 def _render_move(move: AliasMove) -> None:
     before = f" (was v{move.previous})" if move.previous else ""
     console.print(f"{move.alias} of {move.model_name} is now v{move.version}{before}.")
@@ -136,7 +146,7 @@ def promote(
     """Move the champion alias to VERSION (audited)."""
     from attrition.registry import promote as promote_version
 
-    move = promote_version(version, actor=_actor())
+    move = promote_version(version, actor=cli_actor(), config=_registry())
     emit(_move_json(move), as_json, lambda: _render_move(move))
 
 
@@ -144,5 +154,5 @@ def rollback(as_json: bool = JsonOption) -> None:
     """Move the champion alias back to the previous champion (audited)."""
     from attrition.registry import rollback as rollback_champion
 
-    move = rollback_champion(actor=_actor())
+    move = rollback_champion(actor=cli_actor(), config=_registry())
     emit(_move_json(move), as_json, lambda: _render_move(move))

@@ -29,8 +29,9 @@ from attrition.monitoring.alerts import (
     slack_payload,
 )
 from attrition.monitoring.config import AlertConfig, DriftConfig, PerformanceConfig
-from attrition.monitoring.drift import DriftResult, FeatureSpec, compare
+from attrition.monitoring.drift import DriftResult, compare
 from attrition.monitoring.performance import HoldoutMetrics, evaluate_performance
+from attrition.monitoring.profile import FeatureSpec
 from attrition.settings import Settings
 from attrition_testkit import Receiver, receiving
 
@@ -138,7 +139,11 @@ def test_alert_reaches_webhook_and_github_once_per_ongoing_drift(
     settings = _settings(receiver)
     caplog.set_level(logging.INFO, logger="attrition.monitoring.alerts")
     first = dispatch_alert(
-        _alert(shift_x=1.0), model_name="attrition-classifier", config=FAST, settings=settings
+        _alert(shift_x=1.0),
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
     )
     assert first.status == "sent" and all(c.delivered for c in first.channels)
     hook, issues = receiver.posts("/hook"), receiver.posts("/api/repos/acme/hr-models/issues")
@@ -153,6 +158,7 @@ def test_alert_reaches_webhook_and_github_once_per_ongoing_drift(
         model_name="attrition-classifier",
         config=FAST,
         settings=settings,
+        database_url=settings.database_url,
     )
     assert again.status == "suppressed" and len(receiver.requests) == 2
 
@@ -161,6 +167,7 @@ def test_alert_reaches_webhook_and_github_once_per_ongoing_drift(
         model_name="attrition-classifier",
         config=FAST,
         settings=settings,
+        database_url=settings.database_url,
     )
     assert worse.status == "sent" and len(receiver.requests) == 4  # a different drift is news
 
@@ -183,16 +190,34 @@ def test_clean_check_ends_the_episode_so_the_same_drift_alerts_again(
     settings = _settings(receiver, github_token=None)
     alert = _alert(shift_x=1.0)
     assert dispatch_alert(
-        alert, model_name="attrition-classifier", config=FAST, settings=settings
+        alert,
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
     ).sent
     resolved = dispatch_alert(
-        None, model_name="attrition-classifier", config=FAST, settings=settings
+        None,
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
     )
     assert resolved.status == "resolved" and resolved.fingerprint == alert.fingerprint
-    quiet = dispatch_alert(None, model_name="attrition-classifier", config=FAST, settings=settings)
+    quiet = dispatch_alert(
+        None,
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
+    )
     assert quiet.status == "quiet"
     assert dispatch_alert(
-        alert, model_name="attrition-classifier", config=FAST, settings=settings
+        alert,
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
     ).sent
     assert (
         len(receiver.posts("/hook")) == 2
@@ -206,20 +231,36 @@ def test_failed_channel_is_retried_later_without_repeating_the_others(
     settings = _settings(receiver)
     receiver.statuses["/hook"] = [500, 502, 503]  # three attempts, all fail
     alert = _alert(shift_x=1.0)
-    first = dispatch_alert(alert, model_name="attrition-classifier", config=FAST, settings=settings)
+    first = dispatch_alert(
+        alert,
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
+    )
     results = {c.channel: c for c in first.channels}
     assert not results["webhook"].delivered and results["webhook"].detail == "HTTP 503"
     assert results["github"].delivered
     assert len(receiver.posts("/hook")) == 3
     second = dispatch_alert(
-        alert, model_name="attrition-classifier", config=FAST, settings=settings
+        alert,
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
     )
     assert second.status == "retried" and [c.channel for c in second.channels] == ["webhook"]
     assert (
         len(receiver.posts("/hook")) == 4
         and len(receiver.posts("/api/repos/acme/hr-models/issues")) == 1
     )
-    third = dispatch_alert(alert, model_name="attrition-classifier", config=FAST, settings=settings)
+    third = dispatch_alert(
+        alert,
+        model_name="attrition-classifier",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
+    )
     assert third.status == "suppressed"
 
 
@@ -231,21 +272,38 @@ def test_client_errors_are_not_retried_and_repeat_after_hours(
     config = AlertConfig(retries=3, backoff_seconds=0.01, repeat_after_hours=6)
     alert = _alert(shift_x=1.0)
     first = dispatch_alert(
-        alert, model_name="attrition-classifier", config=config, settings=settings
+        alert,
+        model_name="attrition-classifier",
+        config=config,
+        settings=settings,
+        database_url=settings.database_url,
     )
     assert first.channels[0].detail == "HTTP 404" and len(receiver.posts("/hook")) == 1
     assert dispatch_alert(
-        alert, model_name="attrition-classifier", config=config, settings=settings
+        alert,
+        model_name="attrition-classifier",
+        config=config,
+        settings=settings,
+        database_url=settings.database_url,
     ).sent
     assert (
         dispatch_alert(
-            alert, model_name="attrition-classifier", config=config, settings=settings
+            alert,
+            model_name="attrition-classifier",
+            config=config,
+            settings=settings,
+            database_url=settings.database_url,
         ).status
         == "suppressed"
     )
     later = utcnow() + timedelta(hours=7)
     repeat = dispatch_alert(
-        alert, model_name="attrition-classifier", config=config, settings=settings, now=later
+        alert,
+        model_name="attrition-classifier",
+        config=config,
+        settings=settings,
+        database_url=settings.database_url,
+        now=later,
     )
     assert repeat.status == "sent" and len(receiver.posts("/hook")) == 3
 
@@ -254,20 +312,46 @@ def test_log_only_and_disabled_modes(migrated: str, caplog: pytest.LogCaptureFix
     settings = Settings()
     caplog.set_level(logging.WARNING, logger="attrition.monitoring.alerts")
     alert = _alert(shift_x=1.0)
-    assert dispatch_alert(alert, model_name="m", config=FAST, settings=settings).status == "sent"
     assert (
-        dispatch_alert(alert, model_name="m", config=FAST, settings=settings).status == "suppressed"
+        dispatch_alert(
+            alert,
+            model_name="m",
+            config=FAST,
+            settings=settings,
+            database_url=settings.database_url,
+        ).status
+        == "sent"
+    )
+    assert (
+        dispatch_alert(
+            alert,
+            model_name="m",
+            config=FAST,
+            settings=settings,
+            database_url=settings.database_url,
+        ).status
+        == "suppressed"
     )
     assert sum(r.getMessage().startswith("drift alert:") for r in caplog.records) == 1
     off = dispatch_alert(
-        alert, model_name="other", config=AlertConfig(enabled=False), settings=settings
+        alert,
+        model_name="other",
+        config=AlertConfig(enabled=False),
+        settings=settings,
+        database_url=settings.database_url,
     )
     assert off.status == "disabled"
 
 
 def test_unreachable_endpoint_and_bad_repository(migrated: str) -> None:
     settings = Settings(alert_webhook_url="http://127.0.0.1:9/hook")  # discard port: refused
-    outcome = dispatch_alert(_alert(shift_x=1.0), model_name="m", config=FAST, settings=settings)
+    outcome = dispatch_alert(
+        _alert(shift_x=1.0),
+        model_name="m",
+        config=FAST,
+        settings=settings,
+        database_url=settings.database_url,
+    )
     assert not outcome.channels[0].delivered and "transport error" in outcome.channels[0].detail
     with httpx.Client() as client, pytest.raises(AttritionError, match="owner/name"):
         open_github_issue(
