@@ -11,10 +11,11 @@ from attrition.cli import (
     data,
     db,
     maintenance,
-    models,
     monitor,
     quickstart,
+    registry,
     serve,
+    training,
 )
 from attrition.cli._common import err_console
 from attrition.errors import AttritionError
@@ -29,7 +30,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(maintenance.app, name="maintenance")
-for module in (quickstart, models, serve, monitor, admin):
+for module in (quickstart, training, registry, serve, monitor, admin):
     module.register(app)
 
 

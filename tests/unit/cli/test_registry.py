@@ -1,10 +1,8 @@
-"""`attrition train`, `promote`, `rollback`: migrating first, JSON, audit, exit 1 on user
-errors."""
+"""`attrition promote` and `rollback` on a local store: JSON, audit, typed errors as exit 1."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -15,24 +13,6 @@ from attrition.registry import CHAMPION, RegistryConfig, alias_history, connect
 from attrition.settings import get_settings
 
 runner = CliRunner()
-
-
-def test_training_migrates_the_database_first_then_refuses_unlabelled_rows(
-    tmp_path: Path, dev_csv: Path
-) -> None:
-    unlabelled = tmp_path / "unlabelled.csv"
-    lines = dev_csv.read_text().splitlines()[:40]
-    unlabelled.write_text("\n".join(lines).replace(",Yes,", ",No,") + "\n")
-    result = runner.invoke(app, ["train", "--data", str(unlabelled), "--trials", "1"])
-    assert result.exit_code == 1
-    assert "at least" in str(result.exception)
-    assert current_revision(get_settings().database_url) is not None
-
-
-def test_a_search_worker_does_not_touch_the_database(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["train", "--join", "s", "--data", str(tmp_path / "none.csv")])
-    assert result.exit_code == 1
-    assert current_revision(get_settings().database_url) is None
 
 
 @pytest.fixture

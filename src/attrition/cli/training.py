@@ -1,9 +1,9 @@
-"""`attrition train`, `promote`, `rollback`: model building and the registry."""
+"""`attrition train`: search, fit, evaluate, register and gate a model (or join a search)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -12,17 +12,14 @@ from attrition.cli._common import JsonOption, cli_actor, console, emit, migrated
 from attrition.settings import get_settings
 
 if TYPE_CHECKING:  # the ML stack is imported when a command runs, not for --help
-    from attrition.registry import AliasMove, RegistryConfig
     from attrition.settings import Settings
     from attrition.training.inputs import TrainingInput
     from attrition.training.train import SearchSummary, TrainingResult
 
 
 def register(app: typer.Typer) -> None:
-    """Attach the model commands to the root app."""
+    """Attach the training command to the root app."""
     app.command()(train)
-    app.command()(promote)
-    app.command()(rollback)
 
 
 def _training_input(data: Path | None, settings: Settings) -> TrainingInput:
@@ -119,40 +116,3 @@ def _render_training(result: TrainingResult) -> None:
         f"(run {result.run_id}, {result.rows} rows, {result.skipped_rows} skipped, "
         f"{result.duration_s:.0f}s)."
     )
-
-
-def _registry() -> RegistryConfig:
-    """The configured registry, its audit database migrated first."""
-    from attrition.registry import RegistryConfig
-
-    settings = get_settings()
-    migrated_database(settings)
-    return RegistryConfig.from_settings(settings)
-
-
-def _render_move(move: AliasMove) -> None:
-    before = f" (was v{move.previous})" if move.previous else ""
-    console.print(f"{move.alias} of {move.model_name} is now v{move.version}{before}.")
-
-
-def _move_json(move: AliasMove) -> dict[str, Any]:
-    return move.to_dict()
-
-
-def promote(
-    version: str = typer.Argument(..., help="Registered model version."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Move the champion alias to VERSION (audited)."""
-    from attrition.registry import promote as promote_version
-
-    move = promote_version(version, actor=cli_actor(), config=_registry())
-    emit(_move_json(move), as_json, lambda: _render_move(move))
-
-
-def rollback(as_json: bool = JsonOption) -> None:
-    """Move the champion alias back to the previous champion (audited)."""
-    from attrition.registry import rollback as rollback_champion
-
-    move = rollback_champion(actor=cli_actor(), config=_registry())
-    emit(_move_json(move), as_json, lambda: _render_move(move))
