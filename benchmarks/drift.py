@@ -23,9 +23,11 @@ from typing import Any
 
 import pandas as pd
 
-from attrition.data.synthetic import SCENARIOS, generate_workforce
+from attrition.data.scenarios import SCENARIOS
+from attrition.data.synthetic import generate_workforce
 from attrition.monitoring.config import MonitoringConfig
-from attrition.monitoring.drift import DriftResult, columns_from_frame, compare, feature_specs
+from attrition.monitoring.drift import DriftResult, compare
+from attrition.monitoring.profile import columns_from_frame, feature_specs
 from attrition.schema import CATEGORICAL_NAMES, FEATURE_NAMES, NUMERIC_NAMES
 
 SPECS = feature_specs()

@@ -143,8 +143,10 @@ def test_drift_alerts_once_retrains_and_the_api_serves_the_new_champion(
     newer = generate_workforce(1470, 2)
     newer["EmployeeNumber"] += SNAPSHOT_IDS
     newer.to_csv(snapshot, index=False)
-    ingest_file(snapshot, utcnow().date() - timedelta(days=1))
     secret = settings.pseudonym_secret()
+    ingest_file(
+        snapshot, utcnow().date() - timedelta(days=1), settings.database_url, pseudonym_key=secret
+    )
     keys = {
         role: create_key(f"e2e-{role}", role, database_url=settings.database_url,
                          server_secret=secret).secret

@@ -6,7 +6,17 @@ import sys
 
 import typer
 
-from attrition.cli import admin, data, db, maintenance, models, monitor, quickstart, serve
+from attrition.cli import (
+    admin,
+    data,
+    db,
+    maintenance,
+    monitor,
+    quickstart,
+    registry,
+    serve,
+    training,
+)
 from attrition.cli._common import err_console
 from attrition.errors import AttritionError
 
@@ -20,7 +30,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(maintenance.app, name="maintenance")
-for module in (quickstart, models, serve, monitor, admin):
+for module in (quickstart, training, registry, serve, monitor, admin):
     module.register(app)
 
 

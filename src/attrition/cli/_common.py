@@ -1,14 +1,18 @@
-"""Helpers shared by the command modules: JSON output, user errors, progress."""
+"""Helpers shared by the command modules: JSON output, user errors, migrating first."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from attrition.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,3 +26,29 @@ def emit(result: Mapping[str, Any], as_json: bool, render: Callable[[], None]) -
         sys.stdout.write(json.dumps(result, default=str) + "\n")
     else:
         render()
+
+
+def cli_actor() -> str:
+    """Who runs a command, as the audit trail records it."""
+    return f"cli:{getpass.getuser()}"
+
+
+def migrated_database(settings: Settings) -> str:
+    """Migrate the configured database to the newest revision and return its URL.
+
+    The one rule for commands that write to the database: they call this first (as
+    ``attrition quickstart`` does), so no library function migrates as a side effect. The
+    engine is opened here with the configured PostgreSQL pool size.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from attrition.data.tables import unreachable
+    from attrition.db.engine import get_engine
+    from attrition.db.migrate import upgrade
+
+    engine = get_engine(settings.database_url, settings.db_pool_size)
+    try:
+        upgrade(settings.database_url)
+    except OperationalError as error:
+        raise unreachable(engine, error) from None
+    return settings.database_url

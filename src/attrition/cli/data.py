@@ -10,13 +10,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit
-from attrition.data.synthetic import (
-    SCENARIOS,
-    generate_workforce,
-    realised_attrition_rate,
-    write_csv,
-)
+from attrition.cli._common import JsonOption, console, emit, migrated_database
+from attrition.data.scenarios import SCENARIOS
+from attrition.data.synthetic import generate_workforce, realised_attrition_rate, write_csv
 from attrition.settings import get_settings
 
 if TYPE_CHECKING:
@@ -50,7 +46,8 @@ def generate(
     settings = get_settings()
     rows = settings.synthetic_rows if rows is None else rows
     seed = settings.seed if seed is None else seed
-    frame = generate_workforce(rows, seed, attrition_rate=attrition_rate, scenario=scenario)
+    rate = settings.synthetic_attrition_rate if attrition_rate is None else attrition_rate
+    frame = generate_workforce(rows, seed, attrition_rate=rate, scenario=scenario)
     path = write_csv(frame, out)
     result = {
         "path": str(path),
@@ -81,7 +78,9 @@ def ingest(
     day = _parse_snapshot_date(snapshot_date)
     from attrition.data.ingest import ingest_file  # pandera is slow to import: only here
 
-    result = ingest_file(file, day)
+    settings = get_settings()
+    database_url = migrated_database(settings)
+    result = ingest_file(file, day, database_url, pseudonym_key=settings.pseudonym_secret())
     emit(result.as_dict(), as_json, lambda: _render_ingest(result))
 
 

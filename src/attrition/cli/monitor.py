@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit, err_console
+from attrition.cli._common import JsonOption, console, emit, err_console, migrated_database
+from attrition.settings import get_settings
 
 DRIFT_EXIT_CODE = 3
 MAX_FEATURES_SHOWN = 15
@@ -53,8 +54,11 @@ def monitor(
     from attrition.monitoring.service import run_monitoring
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keep stderr clean
+    settings = get_settings()
+    migrated_database(settings)
     result = run_monitoring(
         retrain=retrain,
+        settings=settings,
         current=current,
         snapshot_date=snapshot_date.date() if snapshot_date else None,
         since=since,

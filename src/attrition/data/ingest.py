@@ -62,17 +62,24 @@ class IngestResult:
 
 
 def ingest_file(
-    path: Path, snapshot_date: date | None = None, database_url: str | None = None
+    path: Path,
+    snapshot_date: date | None = None,
+    database_url: str | None = None,
+    *,
+    pseudonym_key: bytes | None = None,
 ) -> IngestResult:
-    """Validate ``path`` and load it as the snapshot of ``snapshot_date`` (default today, UTC)."""
-    settings = get_settings()
-    engine = get_engine(database_url or settings.database_url)
+    """Validate ``path`` and load it as the snapshot of ``snapshot_date`` (default today, UTC)
+    into ``database_url``, employee ids pseudonymised with ``pseudonym_key``."""
+    if database_url is None or pseudonym_key is None:  # transitional (issue 11): quickstart.py
+        settings = get_settings()
+        database_url = database_url or settings.database_url
+        pseudonym_key = pseudonym_key or settings.pseudonym_secret()
+    engine = get_engine(database_url)
     require_tables(engine, *_TABLES)
     table = read_csv_table(path)
     result = validate_table(table)
-    key = settings.pseudonym_secret()
-    snapshots = snapshot_records(result.valid, key)
-    quarantined = quarantine_records(result.rejected, key)
+    snapshots = snapshot_records(result.valid, pseudonym_key)
+    quarantined = quarantine_records(result.rejected, pseudonym_key)
     day = snapshot_date or datetime.now(UTC).date()
     batch = _Batch(day, path.name[:255], table.sha256, utcnow())
     batch_id, replaced = _store(engine, batch, result.rows_read, snapshots, quarantined)

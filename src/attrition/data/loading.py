@@ -31,7 +31,9 @@ def load_training_frame(
     categoricals) and ``Attrition`` ("Yes"/"No"); ``frame.attrs["snapshot_date"]`` is the
     snapshot's ISO date. Unlabelled rows (no Attrition) are left out.
     """
-    engine = get_engine(database_url or get_settings().database_url)
+    if database_url is None:  # transitional (issue 11): tests/e2e/test_quickstart.py
+        database_url = get_settings().database_url
+    engine = get_engine(database_url)
     require_tables(engine, EmployeeSnapshot.__tablename__)
     with engine.connect() as connection:
         day = snapshot_date or _newest_labelled_snapshot(connection)

@@ -14,13 +14,18 @@ def safe_url(engine: Engine) -> str:
     return make_url(str(engine.url)).render_as_string(hide_password=True)
 
 
+def unreachable(engine: Engine, error: OperationalError) -> AttritionError:
+    """The user error for a database that does not answer: its URL and the first line of why."""
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else "unreachable"
+    return AttritionError(f"cannot reach the database {safe_url(engine)}: {reason}")
+
+
 def require_tables(engine: Engine, *tables: str) -> None:
     """Fail with one clear message when the database is unreachable or not migrated."""
     try:
         present = set(inspect(engine).get_table_names())
     except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "unreachable"
-        raise AttritionError(f"cannot reach the database {safe_url(engine)}: {reason}") from None
+        raise unreachable(engine, error) from None
     missing = [name for name in tables if name not in present]
     if missing:
         raise AttritionError(

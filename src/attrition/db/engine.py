@@ -1,7 +1,12 @@
-"""Pooled engines and sessions, one engine per database URL per process."""
+"""Pooled engines and sessions, one engine per database URL per process.
+
+The URL (and the PostgreSQL pool size) always come from the caller, which took them from
+its settings: nothing here reads configuration.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -12,9 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from attrition.settings import get_settings
-
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+DEFAULT_POOL_SIZE = 5  # the db_pool_size setting's default
 
 
 def _json_dumps(value: object) -> str:
@@ -38,10 +42,7 @@ def _enable_sqlite_pragmas(engine: Engine) -> None:
         cursor.close()
 
 
-@lru_cache(maxsize=8)
-def get_engine(url: str | None = None) -> Engine:
-    """The engine for ``url`` (default: the configured database), created once."""
-    url = url or get_settings().database_url
+def _create_engine(url: str, pool_size: int) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -49,19 +50,47 @@ def get_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, json_serializer=_json_dumps)
         _enable_sqlite_pragmas(engine)
         return engine
-    size = get_settings().db_pool_size
     return create_engine(
-        url, pool_size=size, max_overflow=size, pool_pre_ping=True, json_serializer=_json_dumps
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
     )
 
 
+class _EngineCache:
+    """One engine per URL, created on first use. The pool size is that of the first call
+    for a URL (sessions opened later for the same URL share its pool)."""
+
+    def __init__(self) -> None:
+        self._engines: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+        with self._lock:
+            engine = self._engines.get(url)
+            if engine is None:
+                engine = self._engines[url] = _create_engine(url, pool_size)
+            return engine
+
+    def cache_clear(self) -> None:
+        """Forget every engine (tests switch databases between cases)."""
+        with self._lock:
+            self._engines.clear()
+
+
+# get_engine(url, pool_size=5): the engine for ``url``, created once per process.
+get_engine = _EngineCache()
+
+
 @lru_cache(maxsize=8)
-def _session_factory(url: str | None) -> sessionmaker[Session]:
+def _session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(get_engine(url), expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
+def session_scope(url: str) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     session = _session_factory(url)()
     try:

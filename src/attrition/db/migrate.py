@@ -16,6 +16,7 @@ def alembic_config(url: str) -> Config:
     """An Alembic config pointing at the packaged migrations and ``url``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ini interpolation
     config.attributes["engine"] = get_engine(url)
     return config
 

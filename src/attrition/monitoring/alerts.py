@@ -36,7 +36,7 @@ from attrition.errors import AttritionError
 from attrition.monitoring.config import AlertConfig
 from attrition.monitoring.drift import DriftResult
 from attrition.monitoring.performance import PerformanceResult
-from attrition.settings import Settings, get_settings
+from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -360,13 +360,13 @@ def _send(
     )
 
 
-def _record(database_url: str | None, target: str, alert: Alert, channels: dict[str, str]) -> None:
+def _record(database_url: str, target: str, alert: Alert, channels: dict[str, str]) -> None:
     details = {**alert.log_fields(), "channels": channels}
     with session_scope(database_url) as session:
         record_event(session, actor=ACTOR, action=ALERT_ACTION, target=target, details=details)
 
 
-def _resolve(database_url: str | None, model_name: str, last: AlertState | None) -> AlertOutcome:
+def _resolve(database_url: str, model_name: str, last: AlertState | None) -> AlertOutcome:
     if last is None or last.action != ALERT_ACTION:
         return AlertOutcome("quiet")
     details = {"fingerprint": last.fingerprint}
@@ -383,8 +383,8 @@ def dispatch_alert(
     *,
     model_name: str,
     config: AlertConfig,
-    settings: Settings | None = None,
-    database_url: str | None = None,
+    settings: Settings,
+    database_url: str,
     client: httpx.Client | None = None,
     now: datetime | None = None,
 ) -> AlertOutcome:
@@ -393,7 +393,6 @@ def dispatch_alert(
     The dedupe state is kept per ``model_name`` (the registry name): a new version with
     the same drift is a new fingerprint, hence a new alert.
     """
-    settings = settings or get_settings()
     with session_scope(database_url) as session:
         last = last_alert_state(session, model_name)
     if alert is None:

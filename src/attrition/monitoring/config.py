@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from attrition.errors import AttritionError
-from attrition.settings import Settings, get_settings
+from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +126,18 @@ def parse_monitoring_config(data: Any, source: str = "monitoring config") -> Mon
         raise AttritionError(f"{source}: {_describe(error)}") from None
 
 
-def load_monitoring_config(path: Path | None = None) -> MonitoringConfig:
-    """Read the config file; the default path may be absent (defaults apply), a given one not."""
-    chosen = path or get_settings().monitoring_config
+# The monitoring_config setting's default: a file that may be absent (defaults apply).
+DEFAULT_CONFIG_PATH: Final[Path] = Settings.model_fields["monitoring_config"].default
+
+
+def load_monitoring_config(
+    path: Path | None = None, *, configured: Path = DEFAULT_CONFIG_PATH
+) -> MonitoringConfig:
+    """Read ``path`` (``--config``), else ``configured`` (the ``monitoring_config`` setting).
+    The default file may be absent (defaults apply); a file named otherwise must exist."""
+    chosen = path or configured
     if not chosen.exists():
-        if path is None and chosen == Settings.model_fields["monitoring_config"].default:
+        if path is None and chosen == DEFAULT_CONFIG_PATH:
             logger.info("monitoring config %s not found; using defaults", chosen)
             return MonitoringConfig()
         raise AttritionError(f"monitoring config not found: {chosen}")

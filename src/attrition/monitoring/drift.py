@@ -1,27 +1,18 @@
-"""The drift engine: pure, vectorised two-sample comparisons of feature and score columns.
+"""The drift engine: pure, vectorised comparisons of current feature and score columns with
+a reference profile (``profile.py``), and the verdicts.
 
-Per feature the engine picks one of three kinds from the schema and the reference sample:
-
-* ``numeric``: many distinct values. Two-sample Kolmogorov-Smirnov test (asymptotic
-  p-value) and, as effect size, the Wasserstein-1 distance divided by the reference
-  standard deviation.
-* ``discrete``: integer features with few levels (the ordinal 1-4 scales, or any numeric
-  column with at most ``discrete_max_levels`` distinct reference values). KS is
-  conservative on such heavily tied data, so these are compared like categories.
-* ``categorical``: chi-squared test on the 2 x K contingency table (sparse cells pooled so
-  every expected count is at least 5) and, as effect size, the Jensen-Shannon distance
-  (base 2, in [0, 1]).
+* ``numeric`` features: two-sample Kolmogorov-Smirnov test (asymptotic p-value) and, as
+  effect size, the Wasserstein-1 distance divided by the reference standard deviation.
+* ``discrete`` and ``categorical`` features: KS is conservative on heavily tied data, so
+  these get a chi-squared test on the 2 x K contingency table (sparse cells pooled so every
+  expected count is at least 5) and, as effect size, the Jensen-Shannon distance (base 2,
+  in [0, 1]). The statistics themselves are in ``statistics.py``.
 
 A feature is flagged only when its p-value, corrected across features (Holm by default),
 is below ``alpha`` AND its effect reaches the configured minimum: the test bounds false
 alarms on small samples, the effect size stops huge samples from flagging trivial
 differences. A missing-value rate that moves by more than ``max_missing_rate_delta`` or a
 share of unseen categories above ``max_unseen_rate`` also flags the feature.
-
-Inputs are columns of numpy arrays: numeric columns as numbers (NaN for missing),
-categorical columns as strings (None, NaN or "" for missing). ``columns_from_frame`` is the
-pandas edge. The reference side is summarised once (``build_reference``) so a monitor can
-keep it per model version and compare many current windows against it.
 """
 
 from __future__ import annotations
@@ -30,64 +21,44 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 from scipy import stats
 
 from attrition.errors import AttritionError
 from attrition.monitoring.config import DriftConfig, PredictionDriftConfig
-from attrition.schema import FEATURE_NAMES, FEATURES, CategoricalFeature
+from attrition.monitoring.profile import (
+    PREDICTION,
+    FeatureSpec,
+    Kind,
+    ReferenceFeature,
+    ReferenceProfile,
+    as_float,
+    build_reference,
+    encode_categories,
+    format_number,
+    row_count,
+)
 
-if TYPE_CHECKING:
-    import pandas as pd
+# What a one-shot :func:`compare` of two frames needs besides it, importable from here.
+from attrition.monitoring.profile import columns_from_frame as columns_from_frame
+from attrition.monitoring.profile import feature_specs as feature_specs
+from attrition.monitoring.statistics import (
+    Ecdf,
+    FloatArray,
+    IntArray,
+    adjust_pvalues,
+    chi2_statistic,
+    ecdf,
+    jensen_shannon,
+    ks_and_wasserstein,
+    ks_pvalues,
+)
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-Kind = Literal["numeric", "discrete", "categorical"]
-PREDICTION = "prediction"
-MIN_EXPECTED = 5.0
 MAX_UNSEEN_LISTED = 20
 MAX_BARS = 40
-MAX_LABEL_CHARS = 48
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-COUNTING_RANGE = 1 << 16  # integer data spanning at most this (or n) values is counted, not sorted
-EXACT_KS_MAX_N = 10_000
-
-
-# --------------------------------------------------------------------------- specs
-
-
-@dataclass(frozen=True, slots=True)
-class FeatureSpec:
-    """How to read one column: categorical (with its known categories) or numeric."""
-
-    name: str
-    categorical: bool
-    categories: tuple[str, ...] = ()
-    ordinal: bool = False
-
-
-def feature_specs(names: Iterable[str] | None = None) -> tuple[FeatureSpec, ...]:
-    """Specs for schema features (default: all of them), in the given order."""
-    chosen = tuple(names) if names is not None else FEATURE_NAMES
-    unknown = [n for n in chosen if n not in FEATURES]
-    if unknown:
-        raise AttritionError(
-            f"unknown feature(s) {', '.join(unknown)}; allowed: {', '.join(FEATURE_NAMES)}"
-        )
-    specs = []
-    for name in chosen:
-        feature = FEATURES[name]
-        if isinstance(feature, CategoricalFeature):
-            specs.append(FeatureSpec(name, True, feature.categories))
-        else:
-            specs.append(FeatureSpec(name, False, ordinal=feature.ordinal))
-    return tuple(specs)
-
-
-# --------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,324 +149,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, np.integer | np.bool_):
         return value.item()
     return value
-
-
-# --------------------------------------------------------------------------- reference
-
-
-@dataclass(frozen=True, slots=True)
-class Ecdf:
-    """An empirical distribution: distinct sorted values and the share at or below each."""
-
-    values: FloatArray
-    cumulative: FloatArray
-    count: int
-    mean: float
-    std: float
-
-    def at(self, points: FloatArray, *, strict: bool = False) -> FloatArray:
-        """Share of the sample <= each point (< each point when ``strict``)."""
-        index = np.searchsorted(self.values, points, side="left" if strict else "right")
-        return np.concatenate([[0.0], self.cumulative])[index]
-
-    def quantile(self, q: float) -> float:
-        """The smallest value with at least a share ``q`` of the sample at or below it."""
-        index = int(np.searchsorted(self.cumulative, q, side="left"))
-        return float(self.values[min(index, self.values.size - 1)])
-
-
-def ecdf(values: FloatArray) -> Ecdf:
-    """The ECDF of the non-missing values: by counting for narrow-range integers, else a sort."""
-    present = values[~np.isnan(values)]
-    if present.size == 0:
-        return Ecdf(present, present, 0, math.nan, math.nan)
-    low, high = float(present.min()), float(present.max())
-    if high - low <= max(COUNTING_RANGE, present.size):
-        whole = present.astype(np.int64)
-        if np.array_equal(whole, present):
-            return _counted_ecdf(whole - int(low), low, present.size)
-    ordered = np.sort(present)
-    ends = np.append(np.flatnonzero(ordered[1:] != ordered[:-1]), ordered.size - 1)
-    distinct = ordered[ends]
-    counts = np.diff(ends, prepend=-1).astype(np.float64)
-    return _ecdf_from_counts(distinct, counts, ordered.size)
-
-
-def _counted_ecdf(offsets: IntArray, low: float, size: int) -> Ecdf:
-    counts = np.bincount(offsets)
-    levels = np.flatnonzero(counts)
-    return _ecdf_from_counts(
-        (levels + low).astype(np.float64), counts[levels].astype(np.float64), size
-    )
-
-
-def _ecdf_from_counts(distinct: FloatArray, counts: FloatArray, size: int) -> Ecdf:
-    # elementwise products, not np.dot: BLAS threads cost more than they save here
-    mean = float((distinct * counts).sum() / size)
-    std = math.sqrt(max(0.0, float(((distinct - mean) ** 2 * counts).sum() / size)))
-    return Ecdf(distinct.astype(np.float64), np.cumsum(counts) / size, size, mean, std)
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceFeature:
-    """The reference side of one feature, summarised once."""
-
-    name: str
-    kind: Kind
-    rows: int
-    missing: int
-    ecdf: Ecdf | None = None  # numeric: empirical distribution of present values
-    levels: tuple[str, ...] = ()  # discrete / categorical labels
-    level_values: FloatArray | None = None  # discrete: numeric value per level
-    counts: IntArray | None = None  # discrete / categorical: count per level
-
-    @property
-    def present(self) -> int:
-        """Rows with a value."""
-        return self.rows - self.missing
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceProfile:
-    """Everything the engine needs from the reference sample."""
-
-    rows: int
-    features: tuple[ReferenceFeature, ...]
-    specs: tuple[FeatureSpec, ...]
-    scores: ReferenceFeature | None = None
-
-
-def _row_count(columns: Mapping[str, Any], specs: Sequence[FeatureSpec], side: str) -> int:
-    missing = [s.name for s in specs if s.name not in columns]
-    if missing:
-        raise AttritionError(f"{side} data lacks column(s): {', '.join(missing)}")
-    lengths = {len(columns[s.name]) for s in specs}
-    if len(lengths) > 1:
-        raise AttritionError(f"{side} data columns have different lengths: {sorted(lengths)}")
-    return lengths.pop() if lengths else 0
-
-
-def as_float(values: Any, name: str) -> FloatArray:
-    """A numeric column as float64 (NaN = missing); non-numbers are a user error."""
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise AttritionError(f"column {name} must hold numbers (or be empty for missing)") from None
-
-
-def _numeric_reference(name: str, values: FloatArray, distribution: Ecdf) -> ReferenceFeature:
-    return ReferenceFeature(
-        name, "numeric", values.size, values.size - distribution.count, distribution
-    )
-
-
-def _discrete_reference(name: str, values: FloatArray, distribution: Ecdf) -> ReferenceFeature:
-    counts = np.diff(np.round(distribution.cumulative * distribution.count), prepend=0.0)
-    return ReferenceFeature(
-        name,
-        "discrete",
-        values.size,
-        values.size - distribution.count,
-        levels=tuple(_format_number(v) for v in distribution.values.tolist()),
-        level_values=distribution.values,
-        counts=counts.astype(np.int64),
-    )
-
-
-def _categorical_reference(spec: FeatureSpec, values: Any) -> ReferenceFeature:
-    known = list(spec.categories)
-    codes, missing, unseen = encode_categories(values, known)
-    extra = sorted(unseen)  # reference values outside the schema still form levels
-    counts = np.bincount(codes[codes >= 0], minlength=len(known)).astype(np.int64)
-    extra_counts = np.array([unseen[k] for k in extra], dtype=np.int64)
-    return ReferenceFeature(
-        spec.name,
-        "categorical",
-        len(codes),
-        missing,
-        levels=tuple(known + extra),
-        counts=np.concatenate([counts, extra_counts]),
-    )
-
-
-def _feature_reference(spec: FeatureSpec, values: Any, config: DriftConfig) -> ReferenceFeature:
-    if spec.categorical:
-        return _categorical_reference(spec, values)
-    numbers = as_float(values, spec.name)
-    distribution = ecdf(numbers)
-    if spec.ordinal or distribution.values.size <= config.discrete_max_levels:
-        return _discrete_reference(spec.name, numbers, distribution)
-    return _numeric_reference(spec.name, numbers, distribution)
-
-
-def build_reference(
-    columns: Mapping[str, Any],
-    specs: Sequence[FeatureSpec],
-    config: DriftConfig,
-    scores: Any | None = None,
-) -> ReferenceProfile:
-    """Summarise the reference sample once: an ECDF or level counts per feature (and scores)."""
-    rows = _row_count(columns, specs, "reference")
-    if rows < config.min_rows:
-        raise AttritionError(
-            f"reference data has {rows} rows; at least {config.min_rows} are needed "
-            "(drift.min_rows in the monitoring config)"
-        )
-    features = tuple(_feature_reference(s, columns[s.name], config) for s in specs)
-    score_ref = None
-    if scores is not None:
-        numbers = as_float(scores, PREDICTION)
-        score_ref = _numeric_reference(PREDICTION, numbers, ecdf(numbers))
-    return ReferenceProfile(rows, features, tuple(specs), score_ref)
-
-
-# --------------------------------------------------------------------------- encoding
-
-
-def _is_missing(value: Any) -> bool:
-    if isinstance(value, str):
-        return value == ""
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def encode_categories(
-    values: Any, categories: Sequence[str]
-) -> tuple[IntArray, int, dict[str, int]]:
-    """Codes per row (index into ``categories``; -1 missing, -2 unseen), missing count, unseen.
-
-    Strings cost one dictionary lookup per row; only rows that miss the lookup are inspected
-    further. An integer array is taken as codes already (-1 = missing), e.g. from
-    ``pandas.Categorical(..., categories=spec.categories).codes``.
-    """
-    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
-        return _checked_codes(values, len(categories))
-    lookup = {c: i for i, c in enumerate(categories)}
-    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    codes = np.fromiter((lookup.get(v, -1) for v in items), dtype=np.int64, count=len(items))
-    missing = 0
-    unseen: dict[str, int] = {}
-    for position in np.flatnonzero(codes < 0).tolist():
-        value = items[position]
-        if _is_missing(value):
-            missing += 1
-            continue
-        codes[position] = -2
-        label = str(value)[:MAX_LABEL_CHARS]
-        unseen[label] = unseen.get(label, 0) + 1
-    return codes, missing, unseen
-
-
-def _checked_codes(values: npt.NDArray[Any], levels: int) -> tuple[IntArray, int, dict[str, int]]:
-    codes = values.astype(np.int64, copy=False)
-    if codes.size and (codes.min() < -1 or codes.max() >= levels):
-        raise AttritionError(
-            f"categorical codes must be from -1 (missing) to {levels - 1}, "
-            f"got {codes.min()}..{codes.max()}"
-        )
-    return codes, int(np.count_nonzero(codes == -1)), {}
-
-
-def _format_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def ks_and_wasserstein(reference: Ecdf, current: Ecdf) -> tuple[float, float]:
-    """KS statistic and Wasserstein-1 distance, evaluated on the union of distinct values.
-
-    The grid is a merge of two sorted arrays (a stable sort finds the two runs); values in
-    both give repeated grid points, which change neither statistic (zero-width steps).
-    """
-    grid = np.sort(np.concatenate([reference.values, current.values]), kind="stable")
-    gaps = np.abs(reference.at(grid) - current.at(grid))
-    return float(gaps.max()), float((gaps[:-1] * np.diff(grid)).sum())
-
-
-def ks_pvalues(statistics: FloatArray, n_ref: IntArray, n_cur: IntArray) -> FloatArray:
-    """Asymptotic two-sided KS p-values (conservative under ties), vectorised."""
-    effective = np.maximum(np.round(n_ref * n_cur / (n_ref + n_cur)), 1)
-    # The finite-n law (scipy's "asymp" method) is slow for large n; there the limiting
-    # Kolmogorov law is used: never smaller, within 3.5 % relative for n > 10,000.
-    limit = stats.kstwobign.sf(np.sqrt(effective) * statistics)
-    small = effective <= EXACT_KS_MAX_N
-    p = np.asarray(limit, dtype=np.float64)
-    if small.any():
-        p[small] = stats.kstwo.sf(statistics[small], effective[small])
-    return p
-
-
-def pool_sparse_cells(reference: FloatArray, current: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Merge cells whose expected count is below 5 so the chi-squared law applies.
-
-    Sparse cells are pooled into one; if that pool is still sparse it absorbs the smallest
-    other cell. Empty cells are dropped. The result may have a single cell (no test).
-    """
-    total = reference + current
-    keep = total > 0
-    reference, current, total = reference[keep], current[keep], total[keep]
-    share = reference.sum() / total.sum() if total.size else 0.5
-    sparse = np.minimum(total * share, total * (1 - share)) < MIN_EXPECTED
-    if not sparse.any():
-        return reference, current
-    ref = np.append(reference[~sparse], reference[sparse].sum())
-    cur = np.append(current[~sparse], current[sparse].sum())
-    pooled = ref[-1] + cur[-1]
-    if min(pooled * share, pooled * (1 - share)) < MIN_EXPECTED and ref.size > 1:
-        smallest = int(np.argmin(ref[:-1] + cur[:-1]))
-        ref[-1] += ref[smallest]
-        cur[-1] += cur[smallest]
-        ref, cur = np.delete(ref, smallest), np.delete(cur, smallest)
-    return ref, cur
-
-
-def chi2_statistic(reference: FloatArray, current: FloatArray) -> tuple[float, int]:
-    """Pearson chi-squared of the 2 x K table (after pooling) and its degrees of freedom."""
-    ref, cur = pool_sparse_cells(reference, current)
-    if ref.size < 2:
-        return 0.0, 0
-    table = np.vstack([ref, cur])
-    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
-    return float(((table - expected) ** 2 / expected).sum()), int(ref.size - 1)
-
-
-def jensen_shannon(p: FloatArray, q: FloatArray) -> float:
-    """Jensen-Shannon distance (base 2, in [0, 1]) between two count vectors."""
-    p = p / p.sum()
-    q = q / q.sum()
-    mid = (p + q) / 2
-
-    def _kl(a: FloatArray) -> float:
-        mask = a > 0
-        return float(np.sum(a[mask] * np.log2(a[mask] / mid[mask])))
-
-    return math.sqrt(max(0.0, (_kl(p) + _kl(q)) / 2))
-
-
-def adjust_pvalues(p_values: FloatArray, method: str) -> FloatArray:
-    """Multiple-testing correction; NaN entries (untested) stay NaN and do not count."""
-    adjusted = np.full_like(p_values, np.nan)
-    tested = np.flatnonzero(~np.isnan(p_values))
-    m = tested.size
-    if m == 0:
-        return adjusted
-    order = tested[np.argsort(p_values[tested], kind="stable")]
-    ranked = p_values[order]
-    if method == "holm":
-        values = np.maximum.accumulate((m - np.arange(m)) * ranked)
-    elif method == "bonferroni":
-        values = ranked * m
-    elif method == "benjamini-hochberg":
-        values = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
-    elif method == "none":
-        values = ranked
-    else:
-        raise AttritionError(
-            f"unknown correction {method!r}; allowed: holm, bonferroni, benjamini-hochberg, none"
-        )
-    adjusted[order] = np.minimum(values, 1.0)
-    return adjusted
 
 
 # --------------------------------------------------------------------------- summaries
@@ -589,7 +242,7 @@ def _discrete_counts(
 
 def _unseen_numbers(values: FloatArray) -> dict[str, int]:
     other, counts = np.unique(values, return_counts=True)
-    return {_format_number(v): int(c) for v, c in zip(other.tolist(), counts.tolist(), strict=True)}
+    return {format_number(v): int(c) for v, c in zip(other.tolist(), counts.tolist(), strict=True)}
 
 
 def _categorical_counts(ref: ReferenceFeature, values: Any) -> tuple[IntArray, dict[str, int], int]:
@@ -732,7 +385,7 @@ def detect_drift(
     scores: Any | None = None,
 ) -> DriftResult:
     """Compare current columns (and optionally scores) with a reference profile."""
-    rows = _row_count(current, reference.specs, "current")
+    rows = row_count(current, reference.specs, "current")
     if rows < config.min_rows:
         raise AttritionError(
             f"current data has {rows} rows; at least {config.min_rows} are needed "
@@ -779,23 +432,3 @@ def compare(
     """One-shot comparison of two column sets (builds the reference profile first)."""
     profile = build_reference(reference, specs, config, scores=reference_scores)
     return detect_drift(profile, current, config, prediction=prediction, scores=current_scores)
-
-
-def columns_from_frame(frame: pd.DataFrame, specs: Sequence[FeatureSpec]) -> dict[str, Any]:
-    """The pandas edge: the spec'd columns of a DataFrame as numpy arrays."""
-    missing = [s.name for s in specs if s.name not in frame.columns]
-    if missing:
-        raise AttritionError(f"data lacks column(s): {', '.join(missing)}")
-    columns: dict[str, Any] = {}
-    for spec in specs:
-        series = frame[spec.name]
-        if spec.categorical:
-            values = series.astype(object).to_numpy()
-            values[series.isna().to_numpy()] = None
-            columns[spec.name] = values
-            continue
-        try:
-            columns[spec.name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise AttritionError(f"column {spec.name} must hold numbers") from None
-    return columns

@@ -26,7 +26,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,20 +37,19 @@ import pandas as pd
 from attrition import registry
 from attrition.errors import AttritionError
 from attrition.monitoring.config import DriftConfig
-from attrition.monitoring.drift import (
+from attrition.monitoring.performance import HoldoutMetrics
+from attrition.monitoring.profile import (
     ReferenceProfile,
     build_reference,
     columns_from_frame,
     feature_specs,
 )
-from attrition.monitoring.performance import HoldoutMetrics
+from attrition.registry import REFERENCE_SCORE_COLUMN, REFERENCE_SPLIT_COLUMN, RegistryConfig
 from attrition.schema import FEATURE_NAMES
 from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SCORE_COLUMN = "attrition_probability"  # the registry's reference artifact column
-SPLIT_COLUMN = "reference_split"  # "train" (out-of-fold scores) or "holdout" (served model)
 HOLDOUT = "holdout"
 T = TypeVar("T")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -66,9 +65,9 @@ class Champion:
     threshold: float
 
 
-def current_champion() -> Champion:
+def current_champion(config: RegistryConfig) -> Champion:
     """The champion, or a clear error telling the user to train first."""
-    info = registry.champion_info()
+    info = registry.champion_info(config)
     if info is None:
         raise AttritionError(
             "no champion model yet: train first (`attrition train` or `attrition quickstart`), "
@@ -92,11 +91,12 @@ def reference_frame(settings: Settings, champion: Champion) -> pd.DataFrame:
             return pd.read_parquet(path)
         except (OSError, ValueError) as error:  # a torn or foreign file: fetch again
             logger.warning("reference cache %s unreadable (%s); refetching", path.name, error)
-    frame = _artifact(champion, "reference sample", registry.load_reference)
+    load = partial(registry.load_reference, config=RegistryConfig.from_settings(settings))
+    frame = _artifact(champion, "reference sample", load)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    frame.to_parquet(partial, index=False)
-    partial.replace(path)
+    unfinished = path.with_suffix(".tmp")
+    frame.to_parquet(unfinished, index=False)
+    unfinished.replace(path)
     return frame
 
 
@@ -112,14 +112,14 @@ def score_reference(
     frame: pd.DataFrame, min_rows: int
 ) -> tuple[npt.NDArray[np.float64] | None, str]:
     """Pure: the prediction-drift reference scores and their kind (see the module doc)."""
-    if SCORE_COLUMN not in frame.columns:
+    if REFERENCE_SCORE_COLUMN not in frame.columns:
         return None, "none"
-    if SPLIT_COLUMN in frame.columns:
-        holdout = frame.loc[frame[SPLIT_COLUMN] == HOLDOUT, SCORE_COLUMN]
+    if REFERENCE_SPLIT_COLUMN in frame.columns:
+        holdout = frame.loc[frame[REFERENCE_SPLIT_COLUMN] == HOLDOUT, REFERENCE_SCORE_COLUMN]
         if len(holdout) >= min_rows:
             return holdout.to_numpy(dtype=np.float64), "holdout"
-        frame = frame.loc[frame[SPLIT_COLUMN] != HOLDOUT]
-    return frame[SCORE_COLUMN].to_numpy(dtype=np.float64), "out_of_fold"
+        frame = frame.loc[frame[REFERENCE_SPLIT_COLUMN] != HOLDOUT]
+    return frame[REFERENCE_SCORE_COLUMN].to_numpy(dtype=np.float64), "out_of_fold"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +145,10 @@ def champion_reference(settings: Settings, champion: Champion, config: DriftConf
     return _reference(str(cache_path(settings, champion)), config)
 
 
-def holdout_metrics(champion: Champion) -> HoldoutMetrics:
+def holdout_metrics(settings: Settings, champion: Champion) -> HoldoutMetrics:
     """The holdout figures the champion was accepted with."""
-    return HoldoutMetrics.from_mapping(
-        _artifact(champion, "holdout metrics", registry.load_metrics)
-    )
+    load = partial(registry.load_metrics, config=RegistryConfig.from_settings(settings))
+    return HoldoutMetrics.from_mapping(_artifact(champion, "holdout metrics", load))
 
 
 def _artifact(champion: Champion, what: str, load: Callable[[str], T]) -> T:
@@ -167,8 +166,8 @@ def _artifact(champion: Champion, what: str, load: Callable[[str], T]) -> T:
 
 
 @lru_cache(maxsize=2)
-def _model(tracking_uri: str, name: str, version: str) -> Any:
-    return registry.load_model(version)
+def _model(config: RegistryConfig, version: str) -> Any:
+    return registry.load_model(version, config)
 
 
 def champion_scores(
@@ -177,5 +176,5 @@ def champion_scores(
     """The champion's probability of leaving for each row of a feature frame."""
     if frame.empty:
         return np.array([], dtype=np.float64)
-    model = _model(settings.mlflow_tracking_uri, champion.name, champion.version)
+    model = _model(RegistryConfig.from_settings(settings), champion.version)
     return np.asarray(model.predict_proba(frame)[:, 1], dtype=np.float64)

@@ -62,10 +62,6 @@ def monitoring_metrics(
     return metrics
 
 
-def _experiment_id(client: Any, settings: Settings) -> str:
-    return registry.ensure_experiment(client, settings, MONITORING_EXPERIMENT)
-
-
 def _run_id(client: Any, experiment_id: str, model_name: str, version: str) -> str:
     query = f"tags.`{NAME_TAG}` = '{model_name}' and tags.`{VERSION_TAG}` = '{version}'"
     found = client.search_runs(
@@ -92,8 +88,9 @@ def log_check(
     from mlflow.entities import Metric
 
     try:
-        client = registry.configure_tracking(settings)
-        experiment_id = _experiment_id(client, settings)
+        config = registry.RegistryConfig.from_settings(settings)
+        client = registry.connect(config)
+        experiment_id = registry.ensure_experiment(client, config, MONITORING_EXPERIMENT)
         run_id = _run_id(client, experiment_id, model_name, model_version)
         stamp = int(at.timestamp() * 1000)
         batch = [Metric(key, value, stamp, report_id) for key, value in sorted(metrics.items())]

@@ -28,6 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from attrition.errors import AttritionError
+from attrition.registry.config import RegistryConfig
 from attrition.schema import (
     FEATURE_NAMES,
     NEGATIVE_LABEL,
@@ -95,10 +96,12 @@ class TrainingOptions:
     actor: str = "training"
     bootstrap_resamples: int = 1000
     tags: dict[str, str] = field(default_factory=dict)
+    registry: RegistryConfig | None = None  # where the run is logged and the model registered
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> TrainingOptions:
         """Options from the settings, with explicit overrides (None means: keep)."""
+        # transitional (issue 11): tests and benchmarks of other areas pass no settings yet
         s = settings or get_settings()
         base = cls(
             seed=s.seed,
@@ -113,6 +116,7 @@ class TrainingOptions:
             cost_intervention=s.cost_intervention,
             gate_config=s.gate_config,
             storage_url=s.optuna_storage_url,
+            registry=RegistryConfig.from_settings(s),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 

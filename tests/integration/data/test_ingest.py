@@ -24,7 +24,7 @@ KEY = b"test-pseudonym-key"  # set by the isolated_settings fixture
 
 
 def test_dev_file_loads_all_1176_rows(migrated: str, dev_csv: Path, stored_rows: Stored) -> None:
-    result = ingest_file(dev_csv, date(2024, 6, 30))
+    result = ingest_file(dev_csv, date(2024, 6, 30), migrated, pseudonym_key=KEY)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (1176, 1176, 0)
     db = stored_rows(migrated, date(2024, 6, 30))
     assert len(db["snapshots"]) == 1176 and db["quarantine"] == []
@@ -71,9 +71,9 @@ def test_reingesting_a_snapshot_is_idempotent(
     migrated: str, dev_csv: Path, tmp_path: Path, stored_rows: Stored
 ) -> None:
     path, day = mixed_file(dev_csv, tmp_path), date(2024, 3, 31)
-    first = ingest_file(path, day)
+    first = ingest_file(path, day, migrated, pseudonym_key=KEY)
     before = without_ids(stored_rows(migrated, day))
-    second = ingest_file(path, day)
+    second = ingest_file(path, day, migrated, pseudonym_key=KEY)
     after = without_ids(stored_rows(migrated, day))
     assert after == before
     assert (first.rows_loaded, first.rows_quarantined) == (37, 4)
@@ -88,11 +88,11 @@ def test_reingesting_a_snapshot_is_idempotent(
 def test_a_new_file_replaces_its_date_and_keeps_other_dates(
     migrated: str, dev_csv: Path, tmp_path: Path, stored_rows: Stored
 ) -> None:
-    ingest_file(mixed_file(dev_csv, tmp_path), date(2024, 3, 31))
-    ingest_file(mixed_file(dev_csv, tmp_path), date(2024, 4, 30))
+    ingest_file(mixed_file(dev_csv, tmp_path), date(2024, 3, 31), migrated, pseudonym_key=KEY)
+    ingest_file(mixed_file(dev_csv, tmp_path), date(2024, 4, 30), migrated, pseudonym_key=KEY)
     small = tmp_path / "small.csv"
     small.write_text("\n".join(dev_csv.read_text().splitlines()[:11]))
-    result = ingest_file(small, date(2024, 3, 31))
+    result = ingest_file(small, date(2024, 3, 31), migrated, pseudonym_key=KEY)
     march, april = (
         stored_rows(migrated, date(2024, 3, 31)),
         stored_rows(migrated, date(2024, 4, 30)),
@@ -107,7 +107,7 @@ def test_snapshot_date_defaults_to_today_utc(
 ) -> None:
     small = tmp_path / "small.csv"
     small.write_text("\n".join(dev_csv.read_text().splitlines()[:6]))
-    result = ingest_file(small)
+    result = ingest_file(small, None, migrated_sqlite, pseudonym_key=KEY)
     assert result.snapshot_date == datetime.now(UTC).date()
     assert len(stored_rows(migrated_sqlite, result.snapshot_date)["snapshots"]) == 5
     assert result.as_dict()["snapshot_date"] == result.snapshot_date.isoformat()
@@ -129,7 +129,7 @@ def test_quarantine_never_stores_raw_employee_ids(
     lines[2] = with_value(lines[2], header.index("Over18"), "N")
     path = tmp_path / "ids.csv"
     path.write_text("\n".join(lines))
-    ingest_file(path, date(2024, 1, 31))
+    ingest_file(path, date(2024, 1, 31), migrated_sqlite, pseudonym_key=KEY)
     (bad_id, bad_constant) = stored_rows(migrated_sqlite, date(2024, 1, 31))["quarantine"]
     assert bad_id[1] is None and bad_id[2][IDENTIFIER] == "<redacted: not an integer>"
     assert bad_id[3] == [
@@ -145,11 +145,11 @@ def test_quarantine_never_stores_raw_employee_ids(
 
 def test_an_unmigrated_database_says_to_run_db_upgrade(sqlite_url: str, dev_csv: Path) -> None:
     with pytest.raises(AttritionError, match=r"run `attrition db upgrade` first"):
-        ingest_file(dev_csv, database_url=sqlite_url)
+        ingest_file(dev_csv, database_url=sqlite_url, pseudonym_key=KEY)
 
 
 def test_an_unreachable_database_is_a_clear_error_without_its_password(dev_csv: Path) -> None:
     url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test?connect_timeout=2"
     with pytest.raises(AttritionError, match="cannot reach the database") as caught:
-        ingest_file(dev_csv, database_url=url)
+        ingest_file(dev_csv, database_url=url, pseudonym_key=KEY)
     assert "s3cret" not in str(caught.value)

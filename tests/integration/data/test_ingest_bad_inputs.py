@@ -22,9 +22,9 @@ from attrition.data.ingest import ingest_file
 from attrition.db.migrate import upgrade
 from attrition.errors import AttritionError
 from attrition.schema import IDENTIFIER, TARGET
-from attrition.settings import get_settings
 
 pytestmark = pytest.mark.integration
+KEY = b"test-pseudonym-key"
 
 ROWS = 30  # records per built file (lines 2..31)
 DAY = date(2024, 6, 30)
@@ -186,11 +186,11 @@ def check_case(
     if case.error is not None:
         before = count_all(url)
         with pytest.raises(AttritionError) as caught:
-            ingest_file(path, day)
+            ingest_file(path, day, url, pseudonym_key=KEY)
         assert case.error in str(caught.value) and "\n" not in str(caught.value)
         assert count_all(url) == before  # nothing written
         return
-    result = ingest_file(path, day)
+    result = ingest_file(path, day, url, pseudonym_key=KEY)
     db = stored(url, day)
     assert result.rows_read == case.records == result.rows_loaded + result.rows_quarantined
     assert len(db["snapshots"]) == result.rows_loaded == case.records - len(case.rejected)
@@ -225,15 +225,12 @@ def test_bad_input_on_sqlite(
 
 def test_every_bad_input_on_postgresql(
     postgres_url: str,
-    monkeypatch: pytest.MonkeyPatch,
     dev_records: Records,
     tmp_path: Path,
     stored_rows: Callable[[str, date], dict[str, Any]],
     count_all_rows: Callable[[str], int],
 ) -> None:
     """The same suite in one PostgreSQL database, one snapshot date per case."""
-    monkeypatch.setenv("ATTRITION_DATABASE_URL", postgres_url)
-    get_settings.cache_clear()
     upgrade(postgres_url)
     header, rows = dev_records
     for offset, case in enumerate(CASES):

@@ -21,8 +21,8 @@ KEY = b"test-pseudonym-key"
 
 
 def test_training_frame_matches_the_ingested_file(migrated: str, dev_csv: Path) -> None:
-    ingest_file(dev_csv, date(2024, 6, 30))
-    frame = load_training_frame()
+    ingest_file(dev_csv, date(2024, 6, 30), migrated, pseudonym_key=KEY)
+    frame = load_training_frame(migrated)
     expected = read_dataset(dev_csv).valid
     assert list(frame.columns) == ["employee_key", *FEATURE_NAMES, TARGET]
     assert frame.attrs["snapshot_date"] == "2024-06-30"
@@ -48,20 +48,22 @@ def test_newest_labelled_snapshot_is_the_default(
 ) -> None:
     small = tmp_path / "small.csv"
     small.write_text("\n".join(dev_csv.read_text().splitlines()[:21]))
-    ingest_file(dev_csv, date(2024, 1, 31))
-    ingest_file(small, date(2024, 2, 29))
-    ingest_file(unlabelled(dev_csv, tmp_path, 30), date(2024, 3, 31))  # newest, no labels
-    newest = load_training_frame()
+    ingest_file(dev_csv, date(2024, 1, 31), migrated, pseudonym_key=KEY)
+    ingest_file(small, date(2024, 2, 29), migrated, pseudonym_key=KEY)
+    ingest_file(
+        unlabelled(dev_csv, tmp_path, 30), date(2024, 3, 31), migrated, pseudonym_key=KEY
+    )  # newest, no labels
+    newest = load_training_frame(migrated)
     assert (len(newest), newest.attrs["snapshot_date"]) == (20, "2024-02-29")
-    january = load_training_frame(snapshot_date=date(2024, 1, 31))
+    january = load_training_frame(migrated, snapshot_date=date(2024, 1, 31))
     assert len(january) == 1176 and set(january[TARGET]) == {"Yes", "No"}
     with pytest.raises(AttritionError, match="snapshots with labels: 2024-02-29, 2024-01-31"):
-        load_training_frame(snapshot_date=date(2024, 3, 31))
+        load_training_frame(migrated, snapshot_date=date(2024, 3, 31))
 
 
 def test_an_empty_database_says_what_to_ingest(migrated_sqlite: str) -> None:
     with pytest.raises(AttritionError, match=r"no labelled employee rows.*attrition data ingest"):
-        load_training_frame()
+        load_training_frame(migrated_sqlite)
 
 
 def test_an_unmigrated_database_says_to_run_db_upgrade(sqlite_url: str) -> None:

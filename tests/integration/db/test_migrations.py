@@ -34,3 +34,26 @@ def test_naive_timestamps_are_refused(database_url: str) -> None:
     upgrade(database_url)
     with pytest.raises(Exception, match="naive datetime"), session_scope(database_url) as s:
         s.add(AuditEvent(actor="t", action="x", details={}, created_at=datetime(2026, 1, 1)))
+
+
+def test_the_alembic_config_carries_the_url_for_the_environment(sqlite_url: str) -> None:
+    """``migrations/env.py`` reads the URL from the config; ``%`` survives ini escaping."""
+    from attrition.db.migrate import alembic_config
+
+    url = "postgresql://user:p%40ss@db/attrition"
+    assert alembic_config(url).get_main_option("sqlalchemy.url") == url
+    assert alembic_config(sqlite_url).get_main_option("sqlalchemy.url") == sqlite_url
+
+
+def test_a_bare_alembic_run_migrates_the_url_of_its_config(sqlite_url: str) -> None:
+    """As `alembic upgrade head` does: no connection handed over, only the URL."""
+    from alembic import command
+    from alembic.config import Config
+
+    from attrition.db.migrate import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", sqlite_url)
+    command.upgrade(config, "head")
+    assert current_revision(sqlite_url) is not None

@@ -26,13 +26,23 @@ def main(root: Path, seed: int, rows: int) -> dict[str, object]:
     from attrition.training.train import train_model
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    upgrade(settings.database_url)
     options = TrainingOptions.from_settings(
-        n_trials=2, timeout_s=60.0, cv_folds=3, cv_repeats=1, bootstrap_resamples=50, seed=seed
+        settings,
+        n_trials=2,
+        timeout_s=60.0,
+        cv_folds=3,
+        cv_repeats=1,
+        bootstrap_resamples=50,
+        seed=seed,
     )
     result = train_model(generate_workforce(rows, seed), options)
     if not result.promoted:
-        registry.promote(result.model_version, actor="monitoring-tests", reason="test fixture")
+        config = registry.RegistryConfig.from_settings(settings)
+        registry.promote(
+            result.model_version, actor="monitoring-tests", reason="test fixture", config=config
+        )
     return {"version": result.model_version, "threshold": result.threshold}
 
 

@@ -1,12 +1,9 @@
-"""Pure rules of the orchestration: options, retrain triggers, training rows, MLflow figures.
+"""Pure rules of the orchestration: retrain triggers, training rows, MLflow figures.
 
 (Pure functions; kept beside the integration tests of the same modules.)
 """
 
 from __future__ import annotations
-
-from datetime import UTC, date, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,32 +12,11 @@ import pytest
 from attrition.data.synthetic import generate_workforce
 from attrition.errors import AttritionError
 from attrition.monitoring.config import DriftConfig, RetrainConfig
-from attrition.monitoring.drift import DriftResult, compare, feature_specs
+from attrition.monitoring.drift import DriftResult, compare
+from attrition.monitoring.profile import feature_specs
 from attrition.monitoring.retrain import combine_training_rows, retrain_triggers
-from attrition.monitoring.service import MonitorOptions
 from attrition.monitoring.tracking import monitoring_metrics
 from attrition.schema import FEATURE_NAMES, TARGET
-
-
-def test_options_parse_strings_and_refuse_bad_combinations() -> None:
-    chosen = MonitorOptions.from_mapping(
-        {"since": "2026-02-01T09:30:00", "days": "7", "snapshot_date": None}
-    )
-    assert chosen.since == datetime(2026, 2, 1, 9, 30, tzinfo=UTC) and chosen.days == 7.0
-    assert chosen.source == "prediction_log"
-    snapshot = MonitorOptions.from_mapping({"snapshot_date": "2026-02-01"})
-    assert snapshot.snapshot_date == date(2026, 2, 1) and snapshot.source == "snapshot"
-    problems = [
-        ({"since": "yesterday"}, "--since: 'yesterday' is not an ISO date"),
-        ({"snapshot_date": "01/02/2026"}, "--snapshot-date"),
-        ({"days": 0}, "--days must be greater than 0"),
-        ({"days": "a week"}, "--days must be a number"),
-        ({"current": Path("x.csv"), "since": "2026-02-01"}, "prediction-log rows"),
-        ({"lookback": 3}, "allowed: current, snapshot_date, since, days, config, now"),
-    ]
-    for options, message in problems:
-        with pytest.raises(AttritionError, match=message):
-            MonitorOptions.from_mapping(options)
 
 
 def _drift(scenario: str | None) -> DriftResult:

@@ -28,6 +28,7 @@ from attrition.monitoring import retrain as retraining
 from attrition.monitoring.reference import Champion, champion_scores
 from attrition.monitoring.service import run_monitoring
 from attrition.monitoring.tracking import MONITORING_EXPERIMENT
+from attrition.registry import RegistryConfig
 from attrition.schema import FEATURE_NAMES
 from attrition.settings import get_settings
 from attrition_testkit import receiving
@@ -49,6 +50,11 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("ATTRITION_ALERT_WEBHOOK_URL", f"{found.url}/hook")
         get_settings.cache_clear()
         yield found
+
+
+def monitor(retrain: bool = False, spawn: Any = None, **options: Any) -> dict[str, Any]:
+    """One check with this test's settings, as the entry points run it."""
+    return run_monitoring(retrain, spawn, settings=get_settings(), **options)
 
 
 def _log(
@@ -95,7 +101,7 @@ def test_no_champion_says_train_first(sqlite_url: str, champion: dict[str, Any])
     client = MlflowClient(tracking_uri=champion["uri"], registry_uri=champion["uri"])
     client.delete_registered_model_alias(MODEL, "champion")
     with pytest.raises(AttritionError, match="no champion model yet: train first"):
-        run_monitoring()
+        monitor()
 
 
 def test_a_champion_without_its_reference_sample_is_a_clear_error(
@@ -106,7 +112,7 @@ def test_a_champion_without_its_reference_sample_is_a_clear_error(
 
     monkeypatch.setattr("attrition.registry.load_reference", missing)
     with pytest.raises(AttritionError, match="has no readable reference sample"):
-        run_monitoring()
+        monitor()
 
 
 def test_drifted_log_is_reported_logged_alerted_once_and_resolved_when_clean(
@@ -115,7 +121,7 @@ def test_drifted_log_is_reported_logged_alerted_once_and_resolved_when_clean(
     upgrade(database_url)
     scenario, rows, seed = DRIFTED
     _log(database_url, champion, now - timedelta(hours=1), scenario=scenario, rows=rows, seed=seed)
-    first = run_monitoring(now=now)
+    first = monitor(now=now)
     assert "OverTime" in first["drifted_features"] and first["drift_detected"]
     assert first["scores"] == "logged" and first["performance"] is None
     assert first["window"]["rule"] == "last_days" and first["current_rows"] == rows
@@ -134,7 +140,7 @@ def test_drifted_log_is_reported_logged_alerted_once_and_resolved_when_clean(
     )
     assert stored.html is not None and "OverTime" in stored.html
 
-    again = run_monitoring(now=now + timedelta(minutes=1), since=now - timedelta(hours=2))
+    again = monitor(now=now + timedelta(minutes=1), since=now - timedelta(hours=2))
     assert again["alert"]["status"] == "suppressed" and len(receiver.posts("/hook")) == 1
     assert again["window"]["prediction_ids_sha256"] == first["window"]["prediction_ids_sha256"]
     assert _metric_steps(champion["uri"], champion["version"], "drift_share") == [
@@ -143,7 +149,7 @@ def test_drifted_log_is_reported_logged_alerted_once_and_resolved_when_clean(
     ]
 
     _log(database_url, champion, now + timedelta(minutes=2), scenario=None, rows=300, seed=22)
-    clean = run_monitoring(now=now + timedelta(minutes=3), since=now + timedelta(minutes=1))
+    clean = monitor(now=now + timedelta(minutes=3), since=now + timedelta(minutes=1))
     assert clean["window"]["rows"] == 300 and clean["window"]["rule"] == "since"
     assert not clean["drift_detected"] and clean["drifted_features"] == []
     assert clean["alert"]["status"] == "resolved" and len(receiver.posts("/hook")) == 1
@@ -158,7 +164,7 @@ def test_rows_scored_by_another_version_are_rescored_by_the_champion(
         sqlite_url, frame, probabilities=np.full(300, 0.97), version="0",
         at=now - timedelta(days=2), key=KEY,
     )  # fmt: skip
-    result = run_monitoring(now=now, days=7)
+    result = monitor(now=now, days=7)
     assert result["scores"] == f"rescored by v{champion['version']}"
     assert result["window"]["model_versions"] == {"0": 300}
     assert not result["prediction_drift"]  # the logged 0.97s would have drifted
@@ -172,7 +178,7 @@ def test_label_shift_is_caught_by_performance_not_by_feature_drift(
         sqlite_url, champion, now - timedelta(hours=1), scenario="label_shift", rows=400, seed=41
     )
     support.record_outcomes(sqlite_url, frame, key=KEY, on=now.date())
-    result = run_monitoring(now=now)
+    result = monitor(now=now)
     assert result["drifted_features"] == [] and not result["prediction_drift"]
     performance = result["performance"]
     assert performance["overall"]["outcomes"] == 400 and performance["status"] == "decay"
@@ -187,19 +193,19 @@ def test_labelled_file_and_snapshot_sources(
     frame = generate_workforce(300, 51, scenario="overtime_surge")
     path = tmp_path / "current.csv"
     frame.to_csv(path, index=False)
-    from_file = run_monitoring(current=path)
+    from_file = monitor(current=path)
     assert from_file["source"] == "file:current.csv" and "OverTime" in from_file["drifted_features"]
     assert from_file["performance"]["overall"]["outcomes"] == 300
     assert from_file["window"]["rows_rejected"] == 0 and from_file["window"]["window_start"] is None
 
     support.store_snapshot(sqlite_url, generate_workforce(300, 52), day=date(2026, 2, 1), key=KEY)
-    snapshot = run_monitoring(snapshot_date="2026-02-01")
+    snapshot = monitor(snapshot_date="2026-02-01")
     assert snapshot["source"] == "snapshot:2026-02-01" and snapshot["current_rows"] == 300
     assert snapshot["performance"]["overall"]["outcomes"] == 300
     with pytest.raises(AttritionError, match="not both"):
-        run_monitoring(current=path, snapshot_date="2026-02-01")
+        monitor(current=path, snapshot_date="2026-02-01")
     with pytest.raises(AttritionError, match="unknown monitoring option"):
-        run_monitoring(window="7d")
+        monitor(window="7d")
 
 
 def test_retrain_respects_the_cooldown_and_fails_cleanly_without_labels(
@@ -211,14 +217,14 @@ def test_retrain_respects_the_cooldown_and_fails_cleanly_without_labels(
     retraining.audit(
         sqlite_url, retraining.STARTED, MODEL, {"report_id": 0}, now - timedelta(hours=2)
     )
-    blocked = run_monitoring(retrain=True, now=now)
+    blocked = monitor(retrain=True, now=now)
     assert blocked["retrain"]["status"] == "skipped" and not blocked["retrained"]
     assert blocked["retrain"]["reason"].startswith("cooldown:")
     assert len(_audit(sqlite_url, retraining.SKIPPED)) == 1
 
     monkeypatch.setenv("ATTRITION_RETRAIN_COOLDOWN_HOURS", "1")
     get_settings.cache_clear()
-    failed = run_monitoring(retrain=True, now=now + timedelta(minutes=1))
+    failed = monitor(retrain=True, now=now + timedelta(minutes=1))
     assert failed["retrain"]["status"] == "failed" and failed["new_version"] is None
     assert "no labelled data to retrain on" in failed["retrain"]["reason"]
     assert len(_audit(sqlite_url, retraining.STARTED)) == 2
@@ -282,14 +288,14 @@ def test_holdout_scores_of_the_served_model_are_the_prediction_reference(
     """A reference sample with holdout rows (scored by the served model) is preferred."""
     upgrade(sqlite_url)
     settings = get_settings()
-    who = reference.current_champion()
+    who = reference.current_champion(RegistryConfig.from_settings(settings))
     frame = reference.reference_frame(settings, who).assign(reference_split="train")
     holdout = generate_workforce(294, 77).loc[:, list(FEATURE_NAMES)]
     holdout["attrition_probability"] = champion_scores(settings, who, holdout)
     holdout["reference_split"] = reference.HOLDOUT
     pd.concat([frame, holdout], ignore_index=True).to_parquet(reference.cache_path(settings, who))
     _log(sqlite_url, champion, now - timedelta(hours=1), scenario=None, rows=300, seed=78)
-    result = run_monitoring(now=now)
+    result = monitor(now=now)
     assert result["prediction_reference"] == "holdout"
     assert result["reference_rows"] == len(frame) + 294 and not result["prediction_drift"]
     stored = _report(sqlite_url, result["report_id"])
@@ -325,11 +331,11 @@ def test_a_spawned_retrain_works_on_the_same_check_and_writes_its_outcome_on_its
         jobs.append((report_id, job))
         return len(jobs) == 1  # a second one finds the first still running
 
-    first = run_monitoring(retrain=True, spawn=spawn, now=now)
+    first = monitor(retrain=True, spawn=spawn, now=now)
     assert first["retrain"]["status"] == "started" and not first["retrained"]
     assert [report for report, _ in jobs] == [first["report_id"]]
     assert _report(sqlite_url, first["report_id"]).summary["retrain"]["status"] == "started"
-    busy = run_monitoring(retrain=True, spawn=spawn, now=now + timedelta(seconds=1))
+    busy = monitor(retrain=True, spawn=spawn, now=now + timedelta(seconds=1))
     assert busy["retrain"]["status"] == "already_running"
     assert _report(sqlite_url, busy["report_id"]).summary["retrain"]["status"] == "already_running"
 

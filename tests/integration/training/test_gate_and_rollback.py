@@ -9,14 +9,14 @@ from sqlalchemy import select
 from attrition import registry
 from attrition.db.engine import session_scope
 from attrition.db.models import AuditEvent
-from attrition.errors import AttritionError
+from attrition.errors import ConflictError, NotFoundError
 from attrition.training.train import train_model
 
-from .conftest import quick_options
+from .conftest import quick_options, registry_config
 
 
 def champion() -> str | None:
-    version = registry.version_by_alias(registry.CHAMPION)
+    version = registry.version_by_alias(registry.CHAMPION, registry_config())
     return None if version is None else str(version.version)
 
 
@@ -33,20 +33,21 @@ def test_weak_challenger_is_blocked_then_promote_and_rollback(dev_frame):
     assert "roc_auc" in reasons and "is below the floor 0.75" in reasons
     assert weak.gate.champion_version == "1"
     assert champion() == "1"
-    assert str(registry.version_by_alias(registry.CHALLENGER).version) == "2"
+    config = registry_config()
+    assert str(registry.version_by_alias(registry.CHALLENGER, config).version) == "2"
 
     # an operator overrides the gate, then rolls back
-    moved = registry.promote("2", actor="tester", reason="manual override")
+    moved = registry.promote("2", actor="tester", reason="manual override", config=config)
     assert (moved.version, moved.previous) == ("2", "1") and champion() == "2"
-    restored = registry.rollback(actor="tester")
+    restored = registry.rollback(actor="tester", config=config)
     assert (restored.version, restored.previous, restored.kind) == ("1", "2", "rollback")
     assert champion() == "1"
-    with pytest.raises(AttritionError, match="no previous champion"):
-        registry.rollback(actor="tester")
-    with pytest.raises(AttritionError, match="registered versions: 1, 2"):
-        registry.promote("9", actor="tester")
+    with pytest.raises(ConflictError, match="no previous champion"):
+        registry.rollback(actor="tester", config=config)
+    with pytest.raises(NotFoundError, match="registered versions: 1, 2"):
+        registry.promote("9", actor="tester", config=config)
 
-    with session_scope() as session:
+    with session_scope(config.database_url) as session:
         champion_moves = [
             (e.details["version"], e.details["kind"], e.actor)
             for e in session.scalars(

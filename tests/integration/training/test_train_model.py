@@ -16,7 +16,7 @@ from attrition.schema import FEATURE_NAMES, PROTECTED_ATTRIBUTES
 from attrition.settings import get_settings
 from attrition.training.train import train_model
 
-from .conftest import quick_options
+from .conftest import quick_options, registry_config
 
 PLOTS = {
     "plots/roc_curve.png",
@@ -35,7 +35,7 @@ def artifact_paths(client: MlflowClient, run_id: str, path: str | None = None) -
     return found
 
 
-def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_frame):
+def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_frame, tmp_path):
     started = time.monotonic()
     first = train_model(dev_frame, quick_options(seed=42))
     second = train_model(dev_frame, quick_options(seed=42))
@@ -82,26 +82,39 @@ def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_f
     assert float(version.tags["threshold"]) == first.threshold
 
     # registry reads used by serving and monitoring
-    info = registry.champion_info()
+    config = registry_config()
+    info = registry.champion_info(config)
     assert info is not None and info.version == "2" and info.run_id == second.run_id
     assert info.metrics["roc_auc"] == second.metrics["roc_auc"]
     assert set(info.features).isdisjoint(PROTECTED_ATTRIBUTES)
-    reference = registry.load_reference("1")
+    reference = registry.load_reference("1", config)
     assert set(FEATURE_NAMES) <= set(reference.columns)
     assert reference["attrition_probability"].between(0, 1).all()
     assert set(reference["Attrition"]) == {"Yes", "No"}
     assert reference["reference_split"].value_counts().to_dict() == {"train": 940, "holdout": 236}
     assert "EmployeeNumber" not in reference.columns
-    assert registry.load_metrics("champion")["roc_auc"] == second.metrics["roc_auc"]
-    loaded = registry.load_model("champion")
+    assert registry.load_metrics("champion", config)["roc_auc"] == second.metrics["roc_auc"]
+    loaded = registry.load_model("champion", config)
     rows = dev_frame.iloc[:20]
     np.testing.assert_allclose(
-        loaded.predict_proba(rows)[:, 1], registry.load_model("1").predict_proba(rows)[:, 1]
+        loaded.predict_proba(rows)[:, 1],
+        registry.load_model("1", config).predict_proba(rows)[:, 1],
     )
     assert len(loaded.explain(rows.iloc[:1])[0]) == 5
+    assert registry.champion_version(config) == "2"
+    meta = registry.version_info(config, "1").meta()
+    assert meta["run_id"] == first.run_id and meta["threshold"] == first.threshold
+    assert meta["metrics"]["roc_auc"] == first.metrics["roc_auc"]
+    history = registry.version_history(config)
+    assert [(e.version, e.aliases, e.gate_passed) for e in history] == [
+        ("2", ["challenger", "champion"], True),
+        ("1", [], True),
+    ]
+    folder = registry.download_model(config, "1", tmp_path / "download")
+    assert (folder / "MLmodel").is_file()
 
     # every alias move is audited
-    with session_scope() as session:
+    with session_scope(config.database_url) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         moves = [(e.action, e.details["version"], e.details["kind"]) for e in events]
     assert moves == [
@@ -117,7 +130,8 @@ def test_protected_attributes_can_be_included_and_the_run_records_it(dev_frame):
     options = quick_options(include_protected=True, promote=False, n_trials=2)
     result = train_model(dev_frame, options)
     assert result.include_protected and not result.promoted
-    model = registry.load_model(result.model_version)
+    config = registry_config()
+    model = registry.load_model(result.model_version, config)
     assert (
         "Age" in model.feature_names
         or "MaritalStatus" in model.feature_names
@@ -126,7 +140,7 @@ def test_protected_attributes_can_be_included_and_the_run_records_it(dev_frame):
     store = get_settings().mlflow_tracking_uri
     tags = MlflowClient(tracking_uri=store, registry_uri=store).get_run(result.run_id)
     assert tags.data.tags["include_protected"] == "true"
-    assert registry.version_by_alias("champion") is None
+    assert registry.version_by_alias("champion", config) is None
 
 
 def test_invalid_labels_are_a_user_error(dev_frame):

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from attrition.cli import app, main
-from attrition.db.migrate import upgrade
+from attrition.db.migrate import current_revision, upgrade
 from attrition.settings import get_settings
 
 runner = CliRunner()
@@ -91,12 +91,25 @@ def test_a_bad_file_is_one_line_on_stderr_and_exit_1(
     assert "Traceback" not in err
 
 
-def test_an_unmigrated_database_is_exit_1(
+def test_an_unmigrated_database_is_migrated_first(
     small_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A command that writes to the database migrates it when it starts (the CLI's rule)."""
+    code, out, err = run_main(["data", "ingest", str(small_file), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["rows_loaded"] == 27
+    assert current_revision(get_settings().database_url) is not None
+
+
+def test_an_unreachable_database_is_exit_1(
+    small_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTRITION_DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:9/none")
+    get_settings.cache_clear()
     code, _, err = run_main(["data", "ingest", str(small_file)], capsys)
     assert code == 1
-    assert "attrition db upgrade" in err and "Traceback" not in err
+    assert "cannot reach the database" in err and "Traceback" not in err
+    assert "secret" not in err
 
 
 def test_success_through_the_entry_point(

@@ -21,6 +21,7 @@ from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 from attrition.monitoring.alerts import (
     Alert,
+    AlertOutcome,
     alert_fingerprint,
     build_alert,
     dispatch_alert,
@@ -29,8 +30,9 @@ from attrition.monitoring.alerts import (
     slack_payload,
 )
 from attrition.monitoring.config import AlertConfig, DriftConfig, PerformanceConfig
-from attrition.monitoring.drift import DriftResult, FeatureSpec, compare
+from attrition.monitoring.drift import DriftResult, compare
 from attrition.monitoring.performance import HoldoutMetrics, evaluate_performance
+from attrition.monitoring.profile import FeatureSpec
 from attrition.settings import Settings
 from attrition_testkit import Receiver, receiving
 
@@ -74,6 +76,11 @@ def _alert(version: str = "3", **shifts: float) -> Alert:
 def migrated(sqlite_url: str) -> str:
     upgrade(sqlite_url)
     return sqlite_url
+
+
+def dispatch(alert: Alert | None, *, settings: Settings, **options: Any) -> AlertOutcome:
+    """``dispatch_alert`` into the database of ``settings``."""
+    return dispatch_alert(alert, settings=settings, database_url=settings.database_url, **options)
 
 
 @pytest.fixture
@@ -137,7 +144,7 @@ def test_alert_reaches_webhook_and_github_once_per_ongoing_drift(
 ) -> None:
     settings = _settings(receiver)
     caplog.set_level(logging.INFO, logger="attrition.monitoring.alerts")
-    first = dispatch_alert(
+    first = dispatch(
         _alert(shift_x=1.0), model_name="attrition-classifier", config=FAST, settings=settings
     )
     assert first.status == "sent" and all(c.delivered for c in first.channels)
@@ -148,7 +155,7 @@ def test_alert_reaches_webhook_and_github_once_per_ongoing_drift(
     assert issues[0]["headers"]["X-GitHub-Api-Version"] == "2022-11-28"
     assert issues[0]["json"]["labels"] == ["drift", "monitoring"]
 
-    again = dispatch_alert(
+    again = dispatch(
         _alert(shift_x=1.0, seed=1),
         model_name="attrition-classifier",
         config=FAST,
@@ -156,7 +163,7 @@ def test_alert_reaches_webhook_and_github_once_per_ongoing_drift(
     )
     assert again.status == "suppressed" and len(receiver.requests) == 2
 
-    worse = dispatch_alert(
+    worse = dispatch(
         _alert(shift_x=1.0, shift_y=1.0),
         model_name="attrition-classifier",
         config=FAST,
@@ -182,18 +189,12 @@ def test_clean_check_ends_the_episode_so_the_same_drift_alerts_again(
 ) -> None:
     settings = _settings(receiver, github_token=None)
     alert = _alert(shift_x=1.0)
-    assert dispatch_alert(
-        alert, model_name="attrition-classifier", config=FAST, settings=settings
-    ).sent
-    resolved = dispatch_alert(
-        None, model_name="attrition-classifier", config=FAST, settings=settings
-    )
+    assert dispatch(alert, model_name="attrition-classifier", config=FAST, settings=settings).sent
+    resolved = dispatch(None, model_name="attrition-classifier", config=FAST, settings=settings)
     assert resolved.status == "resolved" and resolved.fingerprint == alert.fingerprint
-    quiet = dispatch_alert(None, model_name="attrition-classifier", config=FAST, settings=settings)
+    quiet = dispatch(None, model_name="attrition-classifier", config=FAST, settings=settings)
     assert quiet.status == "quiet"
-    assert dispatch_alert(
-        alert, model_name="attrition-classifier", config=FAST, settings=settings
-    ).sent
+    assert dispatch(alert, model_name="attrition-classifier", config=FAST, settings=settings).sent
     assert (
         len(receiver.posts("/hook")) == 2
         and receiver.posts("/api/repos/acme/hr-models/issues") == []
@@ -206,20 +207,18 @@ def test_failed_channel_is_retried_later_without_repeating_the_others(
     settings = _settings(receiver)
     receiver.statuses["/hook"] = [500, 502, 503]  # three attempts, all fail
     alert = _alert(shift_x=1.0)
-    first = dispatch_alert(alert, model_name="attrition-classifier", config=FAST, settings=settings)
+    first = dispatch(alert, model_name="attrition-classifier", config=FAST, settings=settings)
     results = {c.channel: c for c in first.channels}
     assert not results["webhook"].delivered and results["webhook"].detail == "HTTP 503"
     assert results["github"].delivered
     assert len(receiver.posts("/hook")) == 3
-    second = dispatch_alert(
-        alert, model_name="attrition-classifier", config=FAST, settings=settings
-    )
+    second = dispatch(alert, model_name="attrition-classifier", config=FAST, settings=settings)
     assert second.status == "retried" and [c.channel for c in second.channels] == ["webhook"]
     assert (
         len(receiver.posts("/hook")) == 4
         and len(receiver.posts("/api/repos/acme/hr-models/issues")) == 1
     )
-    third = dispatch_alert(alert, model_name="attrition-classifier", config=FAST, settings=settings)
+    third = dispatch(alert, model_name="attrition-classifier", config=FAST, settings=settings)
     assert third.status == "suppressed"
 
 
@@ -230,21 +229,15 @@ def test_client_errors_are_not_retried_and_repeat_after_hours(
     receiver.statuses["/hook"] = [404]
     config = AlertConfig(retries=3, backoff_seconds=0.01, repeat_after_hours=6)
     alert = _alert(shift_x=1.0)
-    first = dispatch_alert(
-        alert, model_name="attrition-classifier", config=config, settings=settings
-    )
+    first = dispatch(alert, model_name="attrition-classifier", config=config, settings=settings)
     assert first.channels[0].detail == "HTTP 404" and len(receiver.posts("/hook")) == 1
-    assert dispatch_alert(
-        alert, model_name="attrition-classifier", config=config, settings=settings
-    ).sent
+    assert dispatch(alert, model_name="attrition-classifier", config=config, settings=settings).sent
     assert (
-        dispatch_alert(
-            alert, model_name="attrition-classifier", config=config, settings=settings
-        ).status
+        dispatch(alert, model_name="attrition-classifier", config=config, settings=settings).status
         == "suppressed"
     )
     later = utcnow() + timedelta(hours=7)
-    repeat = dispatch_alert(
+    repeat = dispatch(
         alert, model_name="attrition-classifier", config=config, settings=settings, now=later
     )
     assert repeat.status == "sent" and len(receiver.posts("/hook")) == 3
@@ -254,20 +247,16 @@ def test_log_only_and_disabled_modes(migrated: str, caplog: pytest.LogCaptureFix
     settings = Settings()
     caplog.set_level(logging.WARNING, logger="attrition.monitoring.alerts")
     alert = _alert(shift_x=1.0)
-    assert dispatch_alert(alert, model_name="m", config=FAST, settings=settings).status == "sent"
-    assert (
-        dispatch_alert(alert, model_name="m", config=FAST, settings=settings).status == "suppressed"
-    )
+    assert dispatch(alert, model_name="m", config=FAST, settings=settings).status == "sent"
+    assert dispatch(alert, model_name="m", config=FAST, settings=settings).status == "suppressed"
     assert sum(r.getMessage().startswith("drift alert:") for r in caplog.records) == 1
-    off = dispatch_alert(
-        alert, model_name="other", config=AlertConfig(enabled=False), settings=settings
-    )
+    off = dispatch(alert, model_name="other", config=AlertConfig(enabled=False), settings=settings)
     assert off.status == "disabled"
 
 
 def test_unreachable_endpoint_and_bad_repository(migrated: str) -> None:
     settings = Settings(alert_webhook_url="http://127.0.0.1:9/hook")  # discard port: refused
-    outcome = dispatch_alert(_alert(shift_x=1.0), model_name="m", config=FAST, settings=settings)
+    outcome = dispatch(_alert(shift_x=1.0), model_name="m", config=FAST, settings=settings)
     assert not outcome.channels[0].delivered and "transport error" in outcome.channels[0].detail
     with httpx.Client() as client, pytest.raises(AttritionError, match="owner/name"):
         open_github_issue(

@@ -19,12 +19,11 @@ from sklearn.linear_model import LogisticRegression
 
 from attrition.data.synthetic import SCENARIOS, generate_workforce
 from attrition.monitoring.config import MonitoringConfig
-from attrition.monitoring.drift import (
+from attrition.monitoring.drift import compare, detect_drift
+from attrition.monitoring.profile import (
     FeatureSpec,
     build_reference,
     columns_from_frame,
-    compare,
-    detect_drift,
     encode_categories,
     feature_specs,
 )

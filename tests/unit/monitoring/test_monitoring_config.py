@@ -32,7 +32,7 @@ def test_missing_explicit_file_is_an_error(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("ATTRITION_MONITORING_CONFIG", str(tmp_path / "gone.yaml"))
     get_settings.cache_clear()
     with pytest.raises(AttritionError, match="not found"):
-        load_monitoring_config()
+        load_monitoring_config(configured=get_settings().monitoring_config)
 
 
 def test_settings_path_and_partial_overrides(
@@ -44,7 +44,7 @@ def test_settings_path_and_partial_overrides(
     )
     monkeypatch.setenv("ATTRITION_MONITORING_CONFIG", str(path))
     get_settings.cache_clear()
-    config = load_monitoring_config()
+    config = load_monitoring_config(configured=get_settings().monitoring_config)
     assert config.drift.alpha == 0.05 and config.drift.correction == "benjamini-hochberg"
     assert config.drift.min_effect.numeric == 0.1  # untouched defaults stay
     assert config.cooldown_hours(get_settings()) == 2

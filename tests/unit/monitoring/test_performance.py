@@ -15,7 +15,7 @@ from sklearn.metrics import brier_score_loss, precision_score, recall_score, roc
 from attrition.data.synthetic import generate_workforce
 from attrition.errors import AttritionError
 from attrition.monitoring.config import MonitoringConfig, PerformanceConfig
-from attrition.monitoring.drift import columns_from_frame, compare, encode_categories, feature_specs
+from attrition.monitoring.drift import compare
 from attrition.monitoring.performance import (
     HoldoutMetrics,
     calibration_in_the_large,
@@ -26,6 +26,7 @@ from attrition.monitoring.performance import (
     window_edges,
     window_performance,
 )
+from attrition.monitoring.profile import columns_from_frame, encode_categories, feature_specs
 
 CONFIG = PerformanceConfig()
 SPECS = feature_specs()

@@ -14,8 +14,9 @@ from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import DriftReport
 from attrition.monitoring.config import MonitoringConfig
-from attrition.monitoring.drift import DriftResult, columns_from_frame, compare, feature_specs
+from attrition.monitoring.drift import DriftResult, compare
 from attrition.monitoring.performance import HoldoutMetrics, evaluate_performance
+from attrition.monitoring.profile import columns_from_frame, feature_specs
 from attrition.monitoring.report import (
     distribution_svg,
     fmt,

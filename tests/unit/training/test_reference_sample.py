@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrition.schema import FEATURE_NAMES
 from attrition.training.pipeline import TrainingOptions, fit_and_evaluate, prepare_data
-from attrition.training.train import reference_frame
+from attrition.training.reference_sample import reference_frame
 
 from .conftest import LOGISTIC
 

@@ -1,37 +1,31 @@
-"""`attrition train`, `promote`, `rollback`: model building and the registry."""
+"""`attrition train`: search, fit, evaluate, register and gate a model (or join a search)."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit
+from attrition.cli._common import JsonOption, cli_actor, console, emit, migrated_database
+from attrition.settings import get_settings
 
 if TYPE_CHECKING:  # the ML stack is imported when a command runs, not for --help
-    from attrition.registry import AliasMove
+    from attrition.settings import Settings
     from attrition.training.inputs import TrainingInput
     from attrition.training.train import SearchSummary, TrainingResult
 
 
 def register(app: typer.Typer) -> None:
-    """Attach the model commands to the root app."""
+    """Attach the training command to the root app."""
     app.command()(train)
-    app.command()(promote)
-    app.command()(rollback)
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
-def _training_input(data: Path | None) -> TrainingInput:
+def _training_input(data: Path | None, settings: Settings) -> TrainingInput:
     from attrition.training.inputs import from_csv, from_database
 
-    return from_csv(data) if data is not None else from_database()
+    return from_csv(data) if data is not None else from_database(settings.database_url)
 
 
 def train(
@@ -55,8 +49,12 @@ def train(
     from attrition.training.train import join_search, train_model
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar shows the trials
-    source = _training_input(data)
+    settings = get_settings()
+    if join is None:  # a search worker writes only to the study's storage
+        migrated_database(settings)
+    source = _training_input(data, settings)
     options = TrainingOptions.from_settings(
+        settings,
         n_trials=trials,
         timeout_s=timeout,
         seed=seed,
@@ -65,7 +63,7 @@ def train(
         show_progress_bar=not as_json,
         skipped_rows=source.skipped_rows,
         data_source=source.source,
-        actor=_actor(),
+        actor=cli_actor(),
     )
     if join is not None:
         summary = join_search(source.frame, options)
@@ -118,31 +116,3 @@ def _render_training(result: TrainingResult) -> None:
         f"(run {result.run_id}, {result.rows} rows, {result.skipped_rows} skipped, "
         f"{result.duration_s:.0f}s)."
     )
-
-
-def _render_move(move: AliasMove) -> None:
-    before = f" (was v{move.previous})" if move.previous else ""
-    console.print(f"{move.alias} of {move.model_name} is now v{move.version}{before}.")
-
-
-def _move_json(move: AliasMove) -> dict[str, Any]:
-    return move.to_dict()
-
-
-def promote(
-    version: str = typer.Argument(..., help="Registered model version."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Move the champion alias to VERSION (audited)."""
-    from attrition.registry import promote as promote_version
-
-    move = promote_version(version, actor=_actor())
-    emit(_move_json(move), as_json, lambda: _render_move(move))
-
-
-def rollback(as_json: bool = JsonOption) -> None:
-    """Move the champion alias back to the previous champion (audited)."""
-    from attrition.registry import rollback as rollback_champion
-
-    move = rollback_champion(actor=_actor())
-    emit(_move_json(move), as_json, lambda: _render_move(move))

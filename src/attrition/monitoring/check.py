@@ -1,0 +1,136 @@
+"""One check, without writes: the champion, its reference, the current rows, drift and
+realised performance.
+
+Scores are the logged ones when every row of the window was scored by the champion, else the
+champion rescores the rows. Performance comes from outcomes joined to the champion's
+predictions (prediction log), or from a file's or a snapshot's labels, against the
+champion's holdout metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from attrition.monitoring.config import MonitoringConfig
+from attrition.monitoring.drift import DriftResult, detect_drift
+from attrition.monitoring.options import MonitorOptions
+from attrition.monitoring.performance import PerformanceResult, evaluate_performance
+from attrition.monitoring.profile import columns_from_frame
+from attrition.monitoring.reference import (
+    Champion,
+    champion_reference,
+    champion_scores,
+    current_champion,
+    holdout_metrics,
+)
+from attrition.monitoring.windows import (
+    PREDICTION_LOG,
+    CurrentWindow,
+    file_window,
+    outcome_pairs,
+    prediction_log_window,
+    snapshot_window,
+)
+from attrition.registry import RegistryConfig
+from attrition.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The data and verdicts of one check, before anything is stored."""
+
+    champion: Champion
+    window: CurrentWindow
+    drift: DriftResult
+    performance: PerformanceResult | None
+    score_source: str
+    prediction_reference: str
+
+    @property
+    def confirmed(self) -> bool:
+        """Any feature drift, prediction drift or performance decay confirmed."""
+        decay = self.performance is not None and bool(self.performance.decay)
+        return bool(self.drift.drifted_features) or self.drift.prediction_drift or decay
+
+
+def load_window(
+    options: MonitorOptions,
+    settings: Settings,
+    config: MonitoringConfig,
+    champion: Champion,
+    now: datetime,
+) -> CurrentWindow:
+    """The current rows named by the options."""
+    if options.current is not None:
+        return file_window(options.current, settings.pseudonym_secret())
+    if options.snapshot_date is not None:
+        return snapshot_window(settings.database_url, options.snapshot_date)
+    window, _ = prediction_log_window(
+        settings.database_url,
+        model_name=champion.name,
+        now=now,
+        since=options.since,
+        days=options.days or config.performance.window_days,
+        min_rows=config.drift.min_rows,
+    )
+    return window
+
+
+def current_scores(
+    window: CurrentWindow, settings: Settings, champion: Champion
+) -> tuple[npt.NDArray[np.float64], str]:
+    """The champion's scores of the current rows, and where they came from."""
+    versions = window.provenance.details.get("model_versions", {})
+    if window.scores is not None and set(versions) == {champion.version}:
+        return window.scores, "logged"
+    return champion_scores(settings, champion, window.frame), f"rescored by v{champion.version}"
+
+
+def measure_performance(
+    window: CurrentWindow,
+    scores: npt.NDArray[np.float64],
+    settings: Settings,
+    config: MonitoringConfig,
+    champion: Champion,
+    now: datetime,
+) -> PerformanceResult | None:
+    """Realised performance: outcomes of the champion's predictions, or the data's labels."""
+    if window.provenance.source == PREDICTION_LOG:
+        pairs = outcome_pairs(
+            settings.database_url, model_name=champion.name, model_version=champion.version
+        )
+        if pairs.count == 0:
+            return None
+        return evaluate_performance(
+            pairs.probabilities, pairs.left, pairs.predicted_at,
+            threshold=champion.threshold, holdout=holdout_metrics(settings, champion),
+            config=config.performance, end=now,
+        )  # fmt: skip
+    if window.labelled is None or window.labels is None or not window.labelled.any():
+        return None
+    mask = window.labelled
+    return evaluate_performance(
+        scores[mask], window.labels[mask],
+        threshold=champion.threshold, holdout=holdout_metrics(settings, champion),
+        config=config.performance,
+    )  # fmt: skip
+
+
+def run_check(
+    options: MonitorOptions, settings: Settings, config: MonitoringConfig, now: datetime
+) -> Check:
+    """Champion, reference, current rows, drift and performance: no writes."""
+    champion = current_champion(RegistryConfig.from_settings(settings))
+    reference = champion_reference(settings, champion, config.drift)
+    window = load_window(options, settings, config, champion, now)
+    scores, score_source = current_scores(window, settings, champion)
+    columns = columns_from_frame(window.frame, reference.profile.specs)
+    drift = detect_drift(
+        reference.profile, columns, config.drift, prediction=config.prediction, scores=scores
+    )
+    performance = measure_performance(window, scores, settings, config, champion, now)
+    return Check(champion, window, drift, performance, score_source, reference.prediction_reference)

@@ -1,0 +1,101 @@
+"""What each version carries, and loading it: the model, its folder, the drift reference and
+the holdout metrics.
+
+A version's run carries ``reference/reference.parquet`` (drift reference: raw schema
+columns, ``attrition_probability``, ``Attrition`` = "Yes"/"No" and ``reference_split``:
+"train" rows carry their calibrated out-of-fold probability, "holdout" rows the registered
+model's probability), ``metrics/holdout_metrics.json`` and the reports below. Training
+writes these paths and columns, monitoring and serving read them: both use the names here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from attrition.errors import AttritionError, NotFoundError
+from attrition.registry.aliases import CHAMPION, existing_version, version_by_alias
+from attrition.registry.client import allow_model_loading, connect
+from attrition.registry.config import RegistryConfig, given_or_process
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+
+MODEL_ARTIFACT: Final = "model"
+REFERENCE_ARTIFACT: Final = "reference/reference.parquet"
+METRICS_ARTIFACT: Final = "metrics/holdout_metrics.json"
+FAIRNESS_ARTIFACT: Final = "fairness/fairness_report.json"
+IMPORTANCE_ARTIFACT: Final = "explain/shap_importance.json"
+# Columns of the reference sample besides the schema's.
+REFERENCE_SCORE_COLUMN: Final = "attrition_probability"
+REFERENCE_SPLIT_COLUMN: Final = "reference_split"  # "train" (out of fold) or "holdout"
+
+
+def model_uri(version_or_alias: str, config: RegistryConfig) -> str:
+    """``models:/<name>/<version>`` or ``models:/<name>@<alias>``."""
+    ref = str(version_or_alias)
+    name = config.model_name
+    return f"models:/{name}/{ref}" if ref.isdigit() else f"models:/{name}@{ref}"
+
+
+def load_model(version_or_alias: str = CHAMPION, config: RegistryConfig | None = None) -> Any:
+    """The registered ``AttritionModel`` of a version number or alias."""
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    config = given_or_process(config)
+    connect(config)
+    try:
+        with allow_model_loading():
+            return mlflow.sklearn.load_model(model_uri(version_or_alias, config))
+    except MlflowException as error:
+        raise AttritionError(
+            f"model {version_or_alias!r} of {config.model_name!r} cannot be loaded: {error.message}"
+        ) from error
+
+
+def download_model(config: RegistryConfig, version: str, into: Path) -> Path:
+    """The MLflow model folder of ``version``, downloaded into ``into``; its path."""
+    import mlflow.artifacts
+
+    connect(config)  # `models:/` URIs resolve through the process-wide registry URI
+    path = mlflow.artifacts.download_artifacts(
+        artifact_uri=model_uri(version, config),
+        dst_path=str(into),
+        tracking_uri=config.tracking_uri,
+        registry_uri=config.tracking_uri,
+    )
+    return Path(path)
+
+
+def run_id_of(version_or_alias: str, config: RegistryConfig, client: MlflowClient) -> str:
+    """The run that produced a version (number or alias)."""
+    ref = str(version_or_alias)
+    if ref.isdigit():
+        return str(existing_version(client, config, ref).run_id)
+    found = version_by_alias(ref, config, client=client)
+    if found is None:
+        raise NotFoundError(f"no model version holds the alias {ref!r}")
+    return str(found.run_id)
+
+
+def _download(version_or_alias: str, artifact: str, config: RegistryConfig) -> Path:
+    import mlflow.artifacts
+
+    run_id = run_id_of(version_or_alias, config, connect(config))
+    return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact))
+
+
+def load_reference(version: str, config: RegistryConfig) -> pd.DataFrame:
+    """The drift reference sample saved with a version (number or alias)."""
+    import pandas as pd
+
+    return pd.read_parquet(_download(version, REFERENCE_ARTIFACT, config))
+
+
+def load_metrics(version: str, config: RegistryConfig) -> dict[str, Any]:
+    """The holdout metrics (json) saved with a version (number or alias)."""
+    data: dict[str, Any] = json.loads(_download(version, METRICS_ARTIFACT, config).read_text())
+    return data
