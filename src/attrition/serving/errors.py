@@ -74,15 +74,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_response)
 
 
-def as_typed(error: AttritionError, kind: type[AttritionError]) -> AttritionError:
-    """``error`` if it already says what kind it is, else a ``kind`` with its message.
-
-    A shim for ``attrition.registry``, which raises plain ``AttritionError`` today; the
-    registry package raises the typed errors itself, and then this goes.
-    """
-    return error if isinstance(error, TYPED_ERRORS) else kind(str(error))
-
-
 @contextmanager
 def registry_unavailable(action: str) -> Iterator[None]:
     """Failures reaching the model registry become ``UnavailableError``: MLflow raises its

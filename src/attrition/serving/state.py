@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from attrition.db.engine import get_engine
 from attrition.db.types import utcnow
 from attrition.privacy import pseudonymise
+from attrition.registry import RegistryConfig
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
 from attrition.serving.inference.model_extras import ExtrasCache
-from attrition.serving.inference.model_service import ModelService, RegistryConfig, ServedModel
+from attrition.serving.inference.model_service import ModelService, ModelStores, ServedModel
 from attrition.serving.inference.scoring import Scores
 from attrition.serving.payloads import PredictionBodies
 from attrition.serving.platform.api_keys import KeyStore
@@ -43,9 +44,17 @@ def serving_paths(settings: Settings) -> dict[str, Path]:
     }
 
 
+def model_stores(settings: Settings, secret: bytes) -> ModelStores:
+    """The registry of ``settings`` and the local cache that stands in for it."""
+    return ModelStores(
+        RegistryConfig.from_settings(settings), serving_paths(settings)["cache"], secret
+    )
+
+
 @dataclass
 class ServingState:
     settings: Settings
+    registry: RegistryConfig
     secret: bytes
     models: ModelService
     keys: KeyStore
@@ -138,7 +147,8 @@ class ServingState:
 
     def _ping(self) -> bool:
         try:
-            with get_engine(self.settings.database_url).connect() as connection:
+            engine = get_engine(self.settings.database_url, self.settings.db_pool_size)
+            with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception:
             return False
@@ -156,16 +166,14 @@ def build_state(settings: Settings) -> ServingState:
     secret = settings.pseudonym_secret()
     metrics = build_metrics()
     writer = PredictionLogWriter(
-        insert_ignoring_duplicates(get_engine(settings.database_url)),
+        insert_ignoring_duplicates(get_engine(settings.database_url, settings.db_pool_size)),
         paths["spool"],
         on_spooled=lambda n: _count_spooled(metrics, n),
         on_replayed=lambda n: metrics.spool_rows.dec(n),
     )
 
-    registry = RegistryConfig(
-        settings.mlflow_tracking_uri, settings.model_name, paths["cache"], secret
-    )
-    extras = ExtrasCache(registry)
+    stores = model_stores(settings, secret)
+    extras = ExtrasCache(stores.registry)
 
     def on_change(old: ServedModel | None, new: ServedModel) -> None:
         if old is not None:
@@ -177,7 +185,7 @@ def build_state(settings: Settings) -> ServingState:
             ).start()
 
     models = ModelService(
-        registry,
+        stores,
         poll_seconds=settings.model_poll_seconds,
         reload_marker=paths["reload_marker"],
         on_change=on_change,
@@ -185,6 +193,7 @@ def build_state(settings: Settings) -> ServingState:
     )
     return ServingState(
         settings=settings,
+        registry=stores.registry,
         secret=secret,
         models=models,
         keys=KeyStore(settings.database_url, secret),

@@ -16,7 +16,6 @@ from attrition.errors import AttritionError, ConflictError, NotFoundError, Unava
 from attrition.serving.errors import (
     DATABASE_UNAVAILABLE,
     REGISTRY_UNAVAILABLE,
-    as_typed,
     install_error_handlers,
     registry_unavailable,
     status_of,
@@ -91,11 +90,24 @@ def test_a_batch_over_the_limit_is_413_and_other_bad_bodies_422() -> None:
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "employees", 0]
 
 
-def test_as_typed_keeps_a_typed_error_and_types_a_plain_one() -> None:
-    typed = ConflictError("busy")
-    assert as_typed(typed, NotFoundError) is typed
-    plain = as_typed(AttritionError("model version 9 not found"), NotFoundError)
-    assert type(plain) is NotFoundError and str(plain) == "model version 9 not found"
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [(NotFoundError("model version '9' does not exist"), 404), (ConflictError("rollback"), 409)],
+)
+def test_the_registrys_own_typed_errors_keep_their_status_through_the_guard(
+    error: AttritionError, status: int
+) -> None:
+    """The registry says what kind each error is; the route maps nothing itself."""
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/move")
+    def move() -> None:
+        with registry_unavailable("alias move"):
+            raise error
+
+    response = TestClient(app).post("/move")
+    assert response.status_code == status and response.json() == {"detail": str(error)}
 
 
 def test_registry_failures_become_unavailable_and_typed_errors_pass() -> None:

@@ -17,9 +17,9 @@ from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
-from attrition.serving.inference.model_service import ModelService, RegistryConfig, ServedModel
+from attrition.serving.inference.model_service import ModelService, ServedModel
 from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
-from attrition.serving.state import serving_paths
+from attrition.serving.state import model_stores, serving_paths
 from attrition.settings import Settings
 
 OUTPUT_COLUMNS = (IDENTIFIER, "attrition_probability", "at_risk", "model_version")
@@ -49,14 +49,8 @@ class BatchResult:
 
 def load_champion(settings: Settings) -> ServedModel:
     """The champion from the registry, else the verified local cache."""
-    paths = serving_paths(settings)
-    config = RegistryConfig(
-        settings.mlflow_tracking_uri,
-        settings.model_name,
-        paths["cache"],
-        settings.pseudonym_secret(),
-    )
-    return ModelService(config, poll_seconds=0).load_initial()
+    stores = model_stores(settings, settings.pseudonym_secret())
+    return ModelService(stores, poll_seconds=0).load_initial()
 
 
 def score_frame(served: ServedModel, frame: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +113,7 @@ def score_csv(path: Path, out: Path, settings: Settings, *, log: bool = True) ->
     scored.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL)
     if log and len(scored):
         writer = PredictionLogWriter(
-            insert_ignoring_duplicates(get_engine(settings.database_url)),
+            insert_ignoring_duplicates(get_engine(settings.database_url, settings.db_pool_size)),
             serving_paths(settings)["spool"],
         )
         writer.submit(log_rows(served, result.valid, scored, settings.pseudonym_secret()))

@@ -15,7 +15,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from attrition.registry import (
+    FAIRNESS_ARTIFACT,
+    IMPORTANCE_ARTIFACT,
+    REFERENCE_ARTIFACT,
+    REFERENCE_SCORE_COLUMN,
+    REFERENCE_SPLIT_COLUMN,
+    RegistryConfig,
+    connect,
+    read_aliases,
+)
 from attrition.schema import POSITIVE_LABEL, TARGET
-from attrition.serving.inference.model_service import RegistryConfig, _client
 
 logger = logging.getLogger(__name__)
 
-FAIRNESS_ARTIFACT = "fairness/fairness_report.json"
-IMPORTANCE_ARTIFACT = "explain/shap_importance.json"
 CURVES_ARTIFACT = "curves/curves.json"
-REFERENCE_ARTIFACT = "reference/reference.parquet"
-PROBABILITY_COLUMN = "attrition_probability"  # as the training library writes them
-SPLIT_COLUMN = "reference_split"
 CALIBRATION_BINS = 10
 MAX_CURVE_POINTS = 200
 ALIAS_TTL_SECONDS = 5.0
@@ -83,12 +86,12 @@ def compute_curves(labels: NDArray[Any], scores: NDArray[np.float64]) -> Curves:
 def curves_from_reference(frame: pd.DataFrame) -> Curves | None:
     """Curves from the reference sample's holdout rows (every row if it has no split
     column); None without labels and scores or with a single class."""
-    if PROBABILITY_COLUMN not in frame or TARGET not in frame:
+    if REFERENCE_SCORE_COLUMN not in frame or TARGET not in frame:
         return None
-    if SPLIT_COLUMN in frame:
-        frame = frame[frame[SPLIT_COLUMN] == "holdout"]
+    if REFERENCE_SPLIT_COLUMN in frame:
+        frame = frame[frame[REFERENCE_SPLIT_COLUMN] == "holdout"]
     labels = (frame[TARGET].astype(str) == POSITIVE_LABEL).to_numpy(dtype=int)
-    scores = pd.to_numeric(frame[PROBABILITY_COLUMN], errors="coerce").to_numpy(dtype=float)
+    scores = pd.to_numeric(frame[REFERENCE_SCORE_COLUMN], errors="coerce").to_numpy(dtype=float)
     usable = np.isfinite(scores)
     labels, scores = labels[usable], scores[usable]
     if len(np.unique(labels)) < 2:
@@ -110,7 +113,7 @@ def _json(path: Path | None) -> Any:
 
 def load_extras(config: RegistryConfig, version: str, run_id: str | None) -> ModelExtras:
     """Read (or compute) the extras of one registered version."""
-    client = _client(config)
+    client = connect(config)
     tags = dict(client.get_model_version(config.model_name, version).tags or {})
     if not run_id:
         return ModelExtras(threshold_reason=tags.get("threshold_reason"))
@@ -129,12 +132,6 @@ def load_extras(config: RegistryConfig, version: str, run_id: str | None) -> Mod
             importance={str(k): float(v) for k, v in importance.items()} if importance else None,
             curves=curves,
         )
-
-
-def read_aliases(config: RegistryConfig) -> dict[str, str]:
-    """alias -> version for the model, from the registry."""
-    model = _client(config).get_registered_model(config.model_name)
-    return {str(alias): str(version) for alias, version in (model.aliases or {}).items()}
 
 
 class ExtrasCache:
@@ -178,45 +175,3 @@ class ExtrasCache:
                     return dict(self._aliases)
                 self._aliases_at = time.monotonic()
             return dict(self._aliases)
-
-
-def version_history(config: RegistryConfig) -> list[dict[str, Any]]:
-    """Every registered version, newest first: aliases, creation time, run, holdout metrics
-    (``holdout_`` prefix dropped; the run's metrics when it logged no holdout ones) and the
-    promotion gate's verdict when training tagged it."""
-    client = _client(config)
-    name = config.model_name
-    by_version: dict[str, list[str]] = {}
-    for alias, version in read_aliases(config).items():
-        by_version.setdefault(version, []).append(alias)
-    found = client.search_model_versions(f"name = '{name}'")
-    history = []
-    for item in sorted(found, key=lambda v: int(v.version), reverse=True):
-        version = str(item.version)
-        tags = dict(item.tags or {})
-        gate = tags.get("gate_passed")
-        history.append(
-            {
-                "version": version,
-                "aliases": sorted(by_version.get(version, [])),
-                "created_at": datetime.fromtimestamp(item.creation_timestamp / 1000, UTC),
-                "run_id": item.run_id,
-                "metrics": _run_metrics(client, item.run_id),
-                "gate_passed": None if gate is None else gate == "true",
-            }
-        )
-    return history
-
-
-def _run_metrics(client: Any, run_id: str | None) -> dict[str, float]:
-    if not run_id:
-        return {}
-    try:
-        metrics = {k: float(v) for k, v in client.get_run(run_id).data.metrics.items()}
-    except Exception as error:  # a deleted run: the version is still listed
-        logger.info("run metrics unavailable: %s", type(error).__name__)
-        return {}
-    holdout = {
-        k.removeprefix("holdout_"): v for k, v in metrics.items() if k.startswith("holdout_")
-    }
-    return holdout or metrics

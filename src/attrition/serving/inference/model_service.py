@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from attrition import registry
 from attrition.errors import AttritionError
+from attrition.registry import RegistryConfig
 from attrition.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 from attrition.serving.inference import model_cache
 from attrition.serving.inference.scoring import (
@@ -30,7 +32,6 @@ from attrition.serving.inference.scoring import (
 )
 
 logger = logging.getLogger(__name__)
-CHAMPION_ALIAS = "champion"
 Source = Literal["registry", "cache"]
 EQUALITY_TOLERANCE = 1e-6
 START_RETRY_SECONDS = 10.0
@@ -58,62 +59,17 @@ class ServedModel:
 
 
 @dataclass(frozen=True)
-class RegistryConfig:
-    tracking_uri: str
-    model_name: str
+class ModelStores:
+    """Where the served model comes from: the registry, and the local cache (signed with
+    ``secret``) that serves when the registry cannot be reached."""
+
+    registry: RegistryConfig
     cache_root: Path
     secret: bytes
 
-
-def _client(config: RegistryConfig) -> Any:
-    from mlflow import MlflowClient
-
-    return MlflowClient(tracking_uri=config.tracking_uri, registry_uri=config.tracking_uri)
-
-
-def champion_version(config: RegistryConfig) -> str:
-    """The version the champion alias points at (raises if the registry is unreachable)."""
-    return str(
-        _client(config).get_model_version_by_alias(config.model_name, CHAMPION_ALIAS).version
-    )
-
-
-def _registry_meta(config: RegistryConfig, version: str) -> dict[str, Any]:
-    """Run id, training time, metrics (holdout metrics when logged) and tagged threshold."""
-    client = _client(config)
-    model_version = client.get_model_version(config.model_name, version)
-    run_id = model_version.run_id
-    meta: dict[str, Any] = {"run_id": run_id, "metrics": {}, "trained_at": None}
-    tags = dict(model_version.tags or {})
-    if "threshold" in tags:
-        meta["threshold"] = float(tags["threshold"])
-    if run_id:
-        run = client.get_run(run_id)
-        metrics = {k: float(v) for k, v in run.data.metrics.items()}
-        holdout = {
-            k.removeprefix("holdout_"): v for k, v in metrics.items() if k.startswith("holdout_")
-        }
-        meta["metrics"] = holdout or metrics
-        meta["trained_at"] = datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat()
-    return meta
-
-
-def _download(config: RegistryConfig, version: str, into: Path) -> Path:
-    import mlflow
-    import mlflow.artifacts
-
-    # `models:/` URIs resolve through the process-wide registry URI whatever is passed
-    # below; without this a fresh `attrition serve` looks in ./mlflow.db.
-    mlflow.set_tracking_uri(config.tracking_uri)
-    mlflow.set_registry_uri(config.tracking_uri)
-    uri = f"models:/{config.model_name}/{version}"
-    path = mlflow.artifacts.download_artifacts(
-        artifact_uri=uri,
-        dst_path=str(into),
-        tracking_uri=config.tracking_uri,
-        registry_uri=config.tracking_uri,
-    )
-    return Path(path)
+    @property
+    def model_name(self) -> str:
+        return self.registry.model_name
 
 
 def load_model_dir(path: Path) -> Any:
@@ -184,22 +140,23 @@ def assemble(
     )
 
 
-def load_from_registry(config: RegistryConfig, version: str | None = None) -> ServedModel:
+def load_from_registry(stores: ModelStores, version: str | None = None) -> ServedModel:
     """Download, verify and wrap a registry version (default: the champion); caches it."""
-    version = version or champion_version(config)
-    meta = _registry_meta(config, version)
+    config = stores.registry
+    version = version or registry.champion_version(config)
+    meta = registry.version_info(config, version).meta()
     with tempfile.TemporaryDirectory(prefix="attrition-model-") as tmp:
-        local = _download(config, version, Path(tmp))
+        local = registry.download_model(config, version, Path(tmp))
         served = assemble(load_model_dir(local), version, meta, "registry", config.model_name)
-        model_cache.store(config.cache_root, local, version, meta, config.secret)
+        model_cache.store(stores.cache_root, local, version, meta, stores.secret)
     return served
 
 
-def load_from_cache(config: RegistryConfig) -> ServedModel:
+def load_from_cache(stores: ModelStores) -> ServedModel:
     """The last cached champion, after verifying its signature and checksums."""
-    entry = model_cache.load_verified(config.cache_root, config.secret)
+    entry = model_cache.load_verified(stores.cache_root, stores.secret)
     return assemble(
-        load_model_dir(entry.path), entry.version, entry.meta, "cache", config.model_name
+        load_model_dir(entry.path), entry.version, entry.meta, "cache", stores.model_name
     )
 
 
@@ -216,14 +173,14 @@ class ModelService:
 
     def __init__(
         self,
-        config: RegistryConfig,
+        stores: ModelStores,
         *,
         poll_seconds: float = 30.0,
         reload_marker: Path | None = None,
         on_change: Callable[[ServedModel | None, ServedModel], None] | None = None,
         on_reload: Callable[[bool], None] | None = None,
     ) -> None:
-        self.config = config
+        self.stores = stores
         self.current: ServedModel | None = None
         self._poll_seconds = poll_seconds
         self._marker = reload_marker
@@ -240,13 +197,13 @@ class ModelService:
         """The champion from the registry, else the verified cache; raises if neither works."""
         _limit_mlflow_retries()
         try:
-            served = load_from_registry(self.config)
+            served = load_from_registry(self.stores)
         except Exception as error:
             logger.warning(
                 "registry unavailable at start-up (%s); trying the local cache", _describe(error)
             )
             try:
-                served = load_from_cache(self.config)
+                served = load_from_cache(self.stores)
             except Exception as cache_error:
                 raise ModelUnavailableError(
                     f"no model to serve: registry failed ({_describe(error)}), "
@@ -260,7 +217,7 @@ class ModelService:
         with self._lock:
             previous = self.current
             try:
-                served = load_from_registry(self.config)
+                served = load_from_registry(self.stores)
             except Exception as error:
                 self.last_error = _describe(error)
                 self._on_reload(False)
@@ -315,7 +272,7 @@ class ModelService:
 
     def poll_once(self) -> bool:
         """Reload if the alias moved to a version not yet served (or failed); True if swapped."""
-        version = champion_version(self.config)
+        version = registry.champion_version(self.stores.registry)
         current = self.current.version if self.current else None
         if version in (current, self._failed_version):
             return False

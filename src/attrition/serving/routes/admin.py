@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from attrition.audit import AuditAction
-from attrition.errors import AttritionError, ConflictError, NotFoundError, UnavailableError
+from attrition.errors import UnavailableError
 from attrition.serving import payloads
 from attrition.serving.admin_events import record_admin_event
 from attrition.serving.deps import Admin, State
-from attrition.serving.errors import as_typed, registry_unavailable
+from attrition.serving.errors import registry_unavailable
 from attrition.serving.openapi import PROTECTED, error_responses
 from attrition.serving.platform.api_keys import Principal
 from attrition.serving.state import ServingState
@@ -26,14 +26,12 @@ router = APIRouter(tags=["admin"])
     responses=error_responses(*PROTECTED, 400, 404, 503),
 )
 def promote(body: payloads.PromoteIn, who: Admin, state: State) -> payloads.AliasMoveResult:
-    """Make a version the champion (audited with the key id); the API reloads it."""
+    """Make a version the champion (audited with the key id); the API reloads it. 404 for
+    a version the registry does not have."""
     from attrition import registry
 
     with registry_unavailable("alias move"):
-        try:
-            move = registry.promote(body.version, actor=f"key:{who.key_id}")
-        except AttritionError as error:  # an unknown version (shim: see as_typed)
-            raise as_typed(error, NotFoundError) from None
+        move = registry.promote(body.version, actor=f"key:{who.key_id}", config=state.registry)
     return _after_move(state, who, move)
 
 
@@ -48,10 +46,7 @@ def rollback(who: Admin, state: State) -> payloads.AliasMoveResult:
     from attrition import registry
 
     with registry_unavailable("alias move"):
-        try:
-            move = registry.rollback(actor=f"key:{who.key_id}")
-        except AttritionError as error:  # nothing to roll back to (shim: see as_typed)
-            raise as_typed(error, ConflictError) from None
+        move = registry.rollback(actor=f"key:{who.key_id}", config=state.registry)
     return _after_move(state, who, move)
 
 

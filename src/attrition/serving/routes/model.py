@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from attrition.errors import UnavailableError
+from attrition.registry import version_history
 from attrition.serving import payloads
 from attrition.serving.deps import State, Viewer
 from attrition.serving.errors import registry_unavailable
-from attrition.serving.inference.model_extras import version_history
 from attrition.serving.openapi import PROTECTED, error_responses
 
 router = APIRouter(tags=["model"])
@@ -52,5 +52,5 @@ def versions(who: Viewer, state: State) -> payloads.ModelVersions:
     """Every registered version, newest first: aliases, creation time, run, holdout
     metrics and the promotion gate's verdict."""
     with registry_unavailable("version history"):
-        history = version_history(state.models.config)
+        history = [entry.to_dict() for entry in version_history(state.registry)]
     return payloads.ModelVersions.model_validate({"versions": history})

@@ -40,7 +40,7 @@ def run_monitoring(
     ``retrain: "started"``); its outcome is written to this report when it ends, and
     recorded as audit events."""
     retrain = body.retrain if body else False
-    result = _check(retrain, partial(_spawn_retrain, state, who))
+    result = _check(state, retrain, partial(_spawn_retrain, state, who))
     report_id = int(result["report_id"])
     status = _retrain_status(result) if retrain else "not_requested"
     record_admin_event(state, who, AuditAction.MONITORING_RUN, str(report_id), {"retrain": status})
@@ -101,14 +101,14 @@ def report_html(
     return HTMLResponse(html)
 
 
-def _check(retrain: bool, spawn: Spawn) -> dict[str, Any]:
+def _check(state: ServingState, retrain: bool, spawn: Spawn) -> dict[str, Any]:
     """One monitoring check (``attrition.monitoring.service.run_monitoring``). A user error
     of the check (no champion, no reference sample, too few rows) conflicts with the
     current state; any other failure is logged here and answered without its details."""
     from attrition.monitoring import service
 
     try:
-        return service.run_monitoring(retrain=retrain, spawn=spawn)
+        return service.run_monitoring(retrain=retrain, spawn=spawn, settings=state.settings)
     except UnavailableError:
         raise
     except AttritionError as error:

@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import auc, roc_curve
 
+from attrition.registry import RegistryConfig
 from attrition.serving.inference.model_extras import (
     ExtrasCache,
     compute_curves,
     curves_from_reference,
     load_extras,
 )
-from attrition.serving.inference.model_service import RegistryConfig
 
 FAIRNESS = {
     "basis": "out_of_sample",
@@ -77,6 +77,16 @@ def test_long_curves_are_thinned_keeping_both_ends() -> None:
     assert (roc["fpr"][-1], roc["tpr"][-1]) == (1.0, 1.0)
 
 
+def registry_config(uri: str, tmp_path: Path) -> RegistryConfig:
+    return RegistryConfig(
+        tracking_uri=uri,
+        model_name="m",
+        experiment_name="x",
+        artifact_root=str(tmp_path / "a"),
+        database_url=f"sqlite:///{tmp_path / 'audit.db'}",
+    )
+
+
 @pytest.fixture
 def run_with_artifacts(tmp_path: Path) -> tuple[RegistryConfig, str, str]:
     import mlflow
@@ -99,8 +109,7 @@ def run_with_artifacts(tmp_path: Path) -> tuple[RegistryConfig, str, str]:
     client.set_model_version_tag("m", version.version, "threshold_reason", "max F2 out-of-fold")
     client.set_registered_model_alias("m", "champion", version.version)
     mlflow.set_tracking_uri(uri)
-    config = RegistryConfig(uri, "m", tmp_path / "cache", b"s" * 32)
-    return config, str(version.version), run_id
+    return registry_config(uri, tmp_path), str(version.version), run_id
 
 
 def test_extras_are_the_run_artifacts_and_are_read_once(
@@ -150,7 +159,7 @@ def test_an_unreachable_registry_is_not_asked_on_every_request(
         "attrition.serving.inference.model_extras.load_extras",
         lambda *a: calls.append(a) or (_ for _ in ()).throw(ConnectionError("down")),
     )
-    cache = ExtrasCache(RegistryConfig("sqlite:///x.db", "m", tmp_path, b"s" * 32))
+    cache = ExtrasCache(registry_config("sqlite:///x.db", tmp_path))
     for _ in range(5):
         assert cache.aliases() == {}
         assert cache.extras("1", "run").curves is None

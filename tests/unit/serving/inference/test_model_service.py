@@ -12,20 +12,28 @@ import pytest
 from fastapi.testclient import TestClient
 from sklearn.dummy import DummyClassifier
 
+from attrition.registry import RegistryConfig
 from attrition.serving.inference import model_cache
 from attrition.serving.inference.model_cache import CacheError
 from attrition.serving.inference.model_service import (
     ModelService,
+    ModelStores,
     ModelUnavailableError,
-    RegistryConfig,
 )
 from attrition.settings import get_settings
 
 from ..conftest import support
 
 
-def config(uri: str, cache_root: Path, secret: bytes = b"k" * 32) -> RegistryConfig:
-    return RegistryConfig(uri, support.MODEL_NAME, cache_root, secret)
+def config(uri: str, cache_root: Path, secret: bytes = b"k" * 32) -> ModelStores:
+    registry = RegistryConfig(
+        tracking_uri=uri,
+        model_name=support.MODEL_NAME,
+        experiment_name="serving-tests",
+        artifact_root=str(cache_root.parent / "artifacts"),
+        database_url=f"sqlite:///{cache_root.parent / 'audit.db'}",
+    )
+    return ModelStores(registry, cache_root, secret)
 
 
 def test_start_up_without_registry_serves_the_cached_champion(
@@ -183,7 +191,7 @@ def test_a_service_started_without_any_model_keeps_trying(
     service = ModelService(config(closed, tmp_path / "cache"), poll_seconds=0)
     with pytest.raises(ModelUnavailableError):
         service.load_initial()
-    service.config = config(registry["uri"], tmp_path / "cache")  # the registry comes back
+    service.stores = config(registry["uri"], tmp_path / "cache")  # the registry comes back
     service.start_polling()
     try:
         deadline = time.monotonic() + 20

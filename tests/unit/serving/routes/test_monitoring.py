@@ -25,10 +25,12 @@ class FakeMonitoring:
         self.url, self.drifted = url, drifted
         self.release = threading.Event()
         self.calls: list[bool] = []
+        self.settings: list[Any] = []
         self.jobs_run = 0
 
     def __call__(self, retrain: bool = False, spawn: Any = None, **options: Any) -> dict[str, Any]:
         self.calls.append(retrain)
+        self.settings.append(options.get("settings"))
         with session_scope(self.url) as session:
             row = DriftReport(
                 model_name="m", model_version="1", source="prediction_log",
@@ -105,6 +107,7 @@ def test_no_retrain_without_a_confirmed_problem(
     monkeypatch.setattr("attrition.monitoring.service.run_monitoring", fake)
     body = run(client, keys["admin"], True).json()
     assert body["retrain"] == "not_needed" and fake.calls == [True] and fake.jobs_run == 0
+    assert fake.settings == [client.app.state.serving.settings]  # the app's, not re-read
     schema = client.app.openapi()["paths"]["/v1/monitoring/run"]["post"]["responses"]
     assert "MonitoringRunResult" in str(schema["200"]) and {"409", "503"} <= set(schema)
 
