@@ -102,11 +102,14 @@ def prepare(frame: Any, train: bool) -> str:
     upgrade(settings.database_url)
     if train:
         options = TrainingOptions.from_settings(
-            n_trials=2, timeout_s=60, cv_folds=3, cv_repeats=1, bootstrap_resamples=50
+            settings, n_trials=2, timeout_s=60, cv_folds=3, cv_repeats=1, bootstrap_resamples=50
         )
         result = train_model(frame, options)
         if not result.promoted:
-            registry.promote(result.model_version, actor="benchmark", reason="benchmark")
+            config = registry.RegistryConfig.from_settings(settings)
+            registry.promote(
+                result.model_version, actor="benchmark", reason="benchmark", config=config
+            )
     secret = settings.pseudonym_secret()
     key = create_key("bench", "predictor", database_url=settings.database_url, server_secret=secret)
     return str(key.secret)

@@ -218,8 +218,10 @@ def prepare_champion(frame: Any) -> str:
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import train_model
 
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    upgrade(settings.database_url)
     options = TrainingOptions.from_settings(
+        settings,
         n_trials=3,
         timeout_s=120,
         cv_folds=3,
@@ -229,7 +231,12 @@ def prepare_champion(frame: Any) -> str:
     )
     result = train_model(frame, options)
     if not result.promoted:
-        registry.promote(result.model_version, actor="benchmark", reason="benchmark champion")
+        registry.promote(
+            result.model_version,
+            actor="benchmark",
+            reason="benchmark champion",
+            config=registry.RegistryConfig.from_settings(settings),
+        )
     return str(result.model_version)
 
 

@@ -53,7 +53,7 @@ def test_synthetic_quickstart_runs_its_steps_in_order(isolated_settings: Path) -
     assert Path(steps["data"]["path"]).resolve().is_relative_to(isolated_settings.resolve())
     assert steps["ingest"]["rows_loaded"] + steps["ingest"]["rows_quarantined"] == ROWS
     assert steps["ingest"]["rows_loaded"] == ROWS  # the generator writes valid rows
-    assert len(load_training_frame()) == ROWS
+    assert len(load_training_frame(get_settings().database_url)) == ROWS
     assert result["api"]["command"] == "attrition serve"
     assert result["dashboard"]["command"] == "attrition ui"
 
@@ -64,7 +64,7 @@ def test_quickstart_with_your_file_is_repeatable(dev_csv: Path) -> None:
     for result in (first, second):
         ingest = result["steps"][2]
         assert (ingest["rows_loaded"], ingest["rows_quarantined"]) == (1176, 0)
-    assert len(load_training_frame()) == 1176
+    assert len(load_training_frame(get_settings().database_url)) == 1176
 
 
 def test_cli_missing_data_file_is_exit_1(tmp_path: Path) -> None:

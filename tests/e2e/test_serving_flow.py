@@ -39,7 +39,9 @@ def _train(frame: pd.DataFrame) -> str:
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import train_model
 
+    settings = get_settings()
     options = TrainingOptions.from_settings(
+        settings,
         n_trials=2,
         timeout_s=120,
         cv_folds=3,
@@ -49,7 +51,12 @@ def _train(frame: pd.DataFrame) -> str:
     )
     result = train_model(frame, options)
     if not result.promoted:
-        registry.promote(result.model_version, actor="e2e", reason="serving flow test")
+        registry.promote(
+            result.model_version,
+            actor="e2e",
+            reason="serving flow test",
+            config=registry.RegistryConfig.from_settings(settings),
+        )
     return str(result.model_version)
 
 
@@ -116,7 +123,9 @@ def test_train_serve_score(dev_csv: Path, tmp_path: Path) -> None:
         server.wait(30)
         log.close()
 
-    model = registry.load_model("champion")
+    model = registry.load_model(
+        registry.CHAMPION, registry.RegistryConfig.from_settings(get_settings())
+    )
     expected = model.predict_proba(sample)[:, 1]
     got = [p["attrition_probability"] for p in batch["predictions"]]
     assert batch["model_version"] == version

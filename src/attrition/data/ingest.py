@@ -34,7 +34,6 @@ from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER, POSITIVE_LABEL, TARGET
-from attrition.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,17 +62,13 @@ class IngestResult:
 
 def ingest_file(
     path: Path,
-    snapshot_date: date | None = None,
-    database_url: str | None = None,
+    snapshot_date: date | None,
+    database_url: str,
     *,
-    pseudonym_key: bytes | None = None,
+    pseudonym_key: bytes,
 ) -> IngestResult:
-    """Validate ``path`` and load it as the snapshot of ``snapshot_date`` (default today, UTC)
+    """Validate ``path`` and load it as the snapshot of ``snapshot_date`` (None: today, UTC)
     into ``database_url``, employee ids pseudonymised with ``pseudonym_key``."""
-    if database_url is None or pseudonym_key is None:  # transitional (issue 11): quickstart.py
-        settings = get_settings()
-        database_url = database_url or settings.database_url
-        pseudonym_key = pseudonym_key or settings.pseudonym_secret()
     engine = get_engine(database_url)
     require_tables(engine, *_TABLES)
     table = read_csv_table(path)

@@ -15,15 +15,12 @@ from attrition.db.engine import get_engine
 from attrition.db.models import EmployeeSnapshot
 from attrition.errors import AttritionError
 from attrition.schema import FEATURE_NAMES, NEGATIVE_LABEL, POSITIVE_LABEL, TARGET
-from attrition.settings import get_settings
 
 EMPLOYEE_KEY = "employee_key"
 _LABELLED = EmployeeSnapshot.attrition.is_not(None)
 
 
-def load_training_frame(
-    database_url: str | None = None, snapshot_date: date | None = None
-) -> pd.DataFrame:
+def load_training_frame(database_url: str, snapshot_date: date | None = None) -> pd.DataFrame:
     """The labelled rows of one snapshot as a typed frame, in ingest (file) order.
 
     Without ``snapshot_date``, the newest snapshot that has labelled rows. Columns:
@@ -31,8 +28,6 @@ def load_training_frame(
     categoricals) and ``Attrition`` ("Yes"/"No"); ``frame.attrs["snapshot_date"]`` is the
     snapshot's ISO date. Unlabelled rows (no Attrition) are left out.
     """
-    if database_url is None:  # transitional (issue 11): tests/e2e/test_quickstart.py
-        database_url = get_settings().database_url
     engine = get_engine(database_url)
     require_tables(engine, EmployeeSnapshot.__tablename__)
     with engine.connect() as connection:

@@ -1,4 +1,4 @@
-"""One monitoring check, end to end: ``run_monitoring(retrain=False, **options) -> dict``.
+"""One monitoring check, end to end: ``run_monitoring(retrain, settings=..., **options)``.
 
 1. The champion (``champion`` alias) and its reference sample with out-of-fold scores
    (``reference.py``, cached per version); no champion is a user error ("train first").
@@ -48,7 +48,7 @@ from attrition.monitoring.retrain import (
 from attrition.monitoring.retrain import retrain as run_retrain
 from attrition.monitoring.tracking import log_check, monitoring_metrics
 from attrition.monitoring.windows import PREDICTION_LOG, outcome_pairs
-from attrition.settings import Settings, get_settings
+from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -272,14 +272,12 @@ def run_monitoring(
     retrain: bool = False,
     spawn: Spawn | None = None,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     **options: Any,
 ) -> dict[str, Any]:
     """Run one drift and performance check; store, log, alert and optionally retrain: at once,
     or through ``spawn`` (the API's background runner) on the same check and report."""
     chosen = MonitorOptions.from_mapping(options)
-    # transitional (issue 11): serving/routes.py passes no settings yet
-    settings = settings or get_settings()
     config = load_monitoring_config(chosen.config, configured=settings.monitoring_config)
     context = RunContext(settings, config, settings.database_url, chosen.now or utcnow())
     check = run_check(chosen, settings, config, context.now)

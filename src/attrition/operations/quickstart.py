@@ -113,7 +113,9 @@ def data_step(context: QuickstartContext) -> dict[str, Any]:
             raise AttritionError(f"--data {context.data}: file not found")
         return {"source": "file", "path": str(context.data), "summary": f"using {context.data}"}
     settings = context.settings
-    frame = generate_workforce(settings.synthetic_rows, settings.seed)
+    frame = generate_workforce(
+        settings.synthetic_rows, settings.seed, attrition_rate=settings.synthetic_attrition_rate
+    )
     path = write_csv(frame, settings.var_dir / SYNTHETIC_FILE)
     summary = f"generated {len(frame):,} synthetic employees (seed {settings.seed}) in {path}"
     return {"source": "synthetic", "path": str(path), "rows": len(frame), "summary": summary}
@@ -124,7 +126,10 @@ def ingest_step(context: QuickstartContext) -> dict[str, Any]:
     from attrition.data.ingest import ingest_file  # pandera: loaded only when it runs
 
     path = Path(context.outcomes["data"]["path"])
-    result = ingest_file(path, database_url=context.settings.database_url)
+    settings = context.settings
+    result = ingest_file(
+        path, None, settings.database_url, pseudonym_key=settings.pseudonym_secret()
+    )
     if result.rows_loaded == 0:
         raise AttritionError(
             f"{path}: no valid rows ({result.rows_quarantined} quarantined); "
@@ -165,7 +170,8 @@ def champion_step(context: QuickstartContext) -> dict[str, Any]:
     """Fail clearly if no model holds the champion alias (the API would have nothing to serve)."""
     from attrition import registry
 
-    champion = registry.version_by_alias(registry.CHAMPION)
+    config = registry.RegistryConfig.from_settings(context.settings)
+    champion = registry.version_by_alias(registry.CHAMPION, config)
     if champion is None:
         reasons = "; ".join(context.outcomes["train"]["gate"]["reasons"])
         raise AttritionError(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from attrition.errors import ConflictError, NotFoundError
 from attrition.registry.client import connect
-from attrition.registry.config import RegistryConfig, given_or_process
+from attrition.registry.config import RegistryConfig
 from attrition.registry.trail import AliasMove, alias_history, champion_stack, record_move
 
 if TYPE_CHECKING:
@@ -33,12 +33,11 @@ _NO_SUCH_ALIAS: Final = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER
 
 
 def version_by_alias(
-    alias: str, config: RegistryConfig | None = None, *, client: MlflowClient | None = None
+    alias: str, config: RegistryConfig, *, client: MlflowClient | None = None
 ) -> ModelVersion | None:
     """The version holding ``alias``, or None when the alias (or the model) does not exist."""
     from mlflow.exceptions import MlflowException
 
-    config = given_or_process(config)
     client = client or connect(config)
     try:
         return client.get_model_version_by_alias(config.model_name, alias)
@@ -127,10 +126,9 @@ def promote(
     *,
     actor: str,
     reason: str = "manual promotion",
-    config: RegistryConfig | None = None,
+    config: RegistryConfig,
 ) -> AliasMove:
     """Make ``version`` the champion (audited); NotFoundError for an unknown version."""
-    config = given_or_process(config)
     return set_alias(CHAMPION, version, actor=actor, kind="promote", reason=reason, config=config)
 
 
@@ -150,12 +148,9 @@ def previous_champion(config: RegistryConfig, client: MlflowClient) -> str:
     return stack[-1]
 
 
-def rollback(
-    *, actor: str, reason: str = "manual rollback", config: RegistryConfig | None = None
-) -> AliasMove:
+def rollback(*, actor: str, reason: str = "manual rollback", config: RegistryConfig) -> AliasMove:
     """Move the champion back to the previous champion in the audit trail; ConflictError
     when there is no champion, no previous one, or the previous one is gone."""
-    config = given_or_process(config)
     client = connect(config)
     version = previous_champion(config, client)
     try:

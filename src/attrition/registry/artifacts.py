@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from attrition.errors import AttritionError, NotFoundError
-from attrition.registry.aliases import CHAMPION, existing_version, version_by_alias
+from attrition.registry.aliases import existing_version, version_by_alias
 from attrition.registry.client import allow_model_loading, connect
-from attrition.registry.config import RegistryConfig, given_or_process
+from attrition.registry.config import RegistryConfig
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,12 +40,11 @@ def model_uri(version_or_alias: str, config: RegistryConfig) -> str:
     return f"models:/{name}/{ref}" if ref.isdigit() else f"models:/{name}@{ref}"
 
 
-def load_model(version_or_alias: str = CHAMPION, config: RegistryConfig | None = None) -> Any:
+def load_model(version_or_alias: str, config: RegistryConfig) -> Any:
     """The registered ``AttritionModel`` of a version number or alias."""
     import mlflow.sklearn
     from mlflow.exceptions import MlflowException
 
-    config = given_or_process(config)
     connect(config)
     try:
         with allow_model_loading():

@@ -39,17 +39,3 @@ class RegistryConfig:
     def is_remote(self) -> bool:
         """A tracking server (it keeps its own artifacts) rather than a local store."""
         return self.tracking_uri.startswith(("http://", "https://"))
-
-
-def given_or_process(config: RegistryConfig | None) -> RegistryConfig:
-    """``config``; without one, the process's settings.
-
-    Transitional (issue 11): only for callers outside the entry points that do not pass a
-    config yet (``serving/routes.py``, ``quickstart.py`` and tests and benchmarks of those
-    areas). Once they do, ``config`` becomes required and this goes.
-    """
-    if config is not None:
-        return config
-    from attrition.settings import get_settings
-
-    return RegistryConfig.from_settings(get_settings())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrition.registry.aliases import CHAMPION, read_aliases, version_by_alias
 from attrition.registry.client import connect
-from attrition.registry.config import RegistryConfig, given_or_process
+from attrition.registry.config import RegistryConfig
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -96,9 +96,8 @@ def _started_at(run: Any) -> datetime:
     return datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC)
 
 
-def champion_info(config: RegistryConfig | None = None) -> ChampionInfo | None:
+def champion_info(config: RegistryConfig) -> ChampionInfo | None:
     """Name, version, run, training time, holdout metrics, threshold and features."""
-    config = given_or_process(config)
     client = connect(config)
     version = version_by_alias(CHAMPION, config, client=client)
     if version is None:

@@ -42,7 +42,7 @@ def from_csv(path: Path) -> TrainingInput:
     return TrainingInput(frame, skipped, f"file:{path.name}")
 
 
-def from_database(database_url: str | None = None) -> TrainingInput:
+def from_database(database_url: str) -> TrainingInput:
     """The newest labelled snapshot in the database."""
     from attrition.data.loading import load_training_frame
 

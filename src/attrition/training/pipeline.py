@@ -36,7 +36,7 @@ from attrition.schema import (
     TARGET,
     model_feature_names,
 )
-from attrition.settings import Settings, get_settings
+from attrition.settings import Settings
 from attrition.training.behaviour import BehaviourCheck, run_behaviour_checks
 from attrition.training.evaluation import (
     THRESHOLD_POLICIES,
@@ -99,24 +99,22 @@ class TrainingOptions:
     registry: RegistryConfig | None = None  # where the run is logged and the model registered
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> TrainingOptions:
+    def from_settings(cls, settings: Settings, **overrides: Any) -> TrainingOptions:
         """Options from the settings, with explicit overrides (None means: keep)."""
-        # transitional (issue 11): tests and benchmarks of other areas pass no settings yet
-        s = settings or get_settings()
         base = cls(
-            seed=s.seed,
-            n_trials=s.n_trials,
-            timeout_s=s.trial_timeout_s,
-            cv_folds=s.cv_folds,
-            cv_repeats=s.cv_repeats,
-            holdout_fraction=s.holdout_fraction,
-            include_protected=s.include_protected,
-            threshold_policy=s.threshold_policy,
-            cost_missed_leaver=s.cost_missed_leaver,
-            cost_intervention=s.cost_intervention,
-            gate_config=s.gate_config,
-            storage_url=s.optuna_storage_url,
-            registry=RegistryConfig.from_settings(s),
+            seed=settings.seed,
+            n_trials=settings.n_trials,
+            timeout_s=settings.trial_timeout_s,
+            cv_folds=settings.cv_folds,
+            cv_repeats=settings.cv_repeats,
+            holdout_fraction=settings.holdout_fraction,
+            include_protected=settings.include_protected,
+            threshold_policy=settings.threshold_policy,
+            cost_missed_leaver=settings.cost_missed_leaver,
+            cost_intervention=settings.cost_intervention,
+            gate_config=settings.gate_config,
+            storage_url=settings.optuna_storage_url,
+            registry=RegistryConfig.from_settings(settings),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 

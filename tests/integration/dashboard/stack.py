@@ -107,15 +107,28 @@ def _train(data: Path) -> str:
     import pandas as pd
 
     from attrition import registry
+    from attrition.settings import get_settings
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import train_model
 
+    settings = get_settings()
     options = TrainingOptions.from_settings(
-        n_trials=2, timeout_s=60.0, cv_folds=3, cv_repeats=1, bootstrap_resamples=50, seed=7
+        settings,
+        n_trials=2,
+        timeout_s=60.0,
+        cv_folds=3,
+        cv_repeats=1,
+        bootstrap_resamples=50,
+        seed=7,
     )
     result = train_model(pd.read_csv(data), options)
     if not result.promoted:
-        registry.promote(result.model_version, actor="dashboard-tests", reason="test fixture")
+        registry.promote(
+            result.model_version,
+            actor="dashboard-tests",
+            reason="test fixture",
+            config=registry.RegistryConfig.from_settings(settings),
+        )
     return str(result.model_version)
 
 
@@ -132,14 +145,15 @@ def _report_row(reference: Any, current: Any, version: str, source: str, when: d
     from attrition.schema import POSITIVE_LABEL, TARGET
     from attrition.settings import get_settings
 
-    model, config = registry.load_model("champion"), MonitoringConfig()
+    store = registry.RegistryConfig.from_settings(get_settings())
+    model, config = registry.load_model(registry.CHAMPION, store), MonitoringConfig()
     specs = feature_specs(model.feature_names)
     ref_scores = model.predict_proba(reference)[:, 1]
     cur_scores = model.predict_proba(current)[:, 1]
     drift = compare(columns_from_frame(reference, specs), columns_from_frame(current, specs),
                     specs, config.drift, prediction=config.prediction,
                     reference_scores=ref_scores, current_scores=cur_scores)  # fmt: skip
-    info = registry.champion_info()
+    info = registry.champion_info(store)
     assert info is not None
     times = [when - timedelta(days=60) + timedelta(hours=3 * i) for i in range(len(current))]
     performance = evaluate_performance(
@@ -147,7 +161,7 @@ def _report_row(reference: Any, current: Any, version: str, source: str, when: d
         threshold=float(model.threshold), holdout=HoldoutMetrics.from_mapping(info.metrics),
         config=config.performance, end=when,
     )  # fmt: skip
-    name = get_settings().model_name
+    name = store.model_name
     return DriftReport(
         model_name=name, model_version=version, source=source,
         window_start=min(times), window_end=when, created_at=when,

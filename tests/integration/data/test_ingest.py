@@ -145,11 +145,11 @@ def test_quarantine_never_stores_raw_employee_ids(
 
 def test_an_unmigrated_database_says_to_run_db_upgrade(sqlite_url: str, dev_csv: Path) -> None:
     with pytest.raises(AttritionError, match=r"run `attrition db upgrade` first"):
-        ingest_file(dev_csv, database_url=sqlite_url, pseudonym_key=KEY)
+        ingest_file(dev_csv, None, sqlite_url, pseudonym_key=KEY)
 
 
 def test_an_unreachable_database_is_a_clear_error_without_its_password(dev_csv: Path) -> None:
     url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test?connect_timeout=2"
     with pytest.raises(AttritionError, match="cannot reach the database") as caught:
-        ingest_file(dev_csv, database_url=url, pseudonym_key=KEY)
+        ingest_file(dev_csv, None, url, pseudonym_key=KEY)
     assert "s3cret" not in str(caught.value)

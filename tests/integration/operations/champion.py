@@ -41,13 +41,25 @@ def main(root: Path, data: Path) -> dict[str, str]:
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import train_model
 
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    upgrade(settings.database_url)
     options = TrainingOptions.from_settings(
-        n_trials=2, timeout_s=60.0, cv_folds=3, cv_repeats=1, bootstrap_resamples=50, seed=11
+        settings,
+        n_trials=2,
+        timeout_s=60.0,
+        cv_folds=3,
+        cv_repeats=1,
+        bootstrap_resamples=50,
+        seed=11,
     )
     result = train_model(pd.read_csv(data), options)
     if not result.promoted:
-        registry.promote(result.model_version, actor="scaleout-tests", reason="test fixture")
+        registry.promote(
+            result.model_version,
+            actor="scaleout-tests",
+            reason="test fixture",
+            config=registry.RegistryConfig.from_settings(settings),
+        )
     return {"version": str(result.model_version)}
 
 

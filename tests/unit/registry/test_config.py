@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from pathlib import Path
 
 import pytest
 
+from attrition import registry
 from attrition.registry import RegistryConfig
-from attrition.registry.config import given_or_process
 from attrition.settings import Settings, get_settings
 
 
@@ -41,7 +42,14 @@ def test_a_local_store_is_not_remote_and_the_config_is_a_frozen_key() -> None:
         config.model_name = "other"  # type: ignore[misc]
 
 
-def test_a_given_config_is_used_as_it_is() -> None:
-    given = dataclasses.replace(RegistryConfig.from_settings(get_settings()), model_name="m")
-    assert given_or_process(given) is given
-    assert given_or_process(None) == RegistryConfig.from_settings(get_settings())
+def test_every_registry_function_is_given_its_config() -> None:
+    """No function falls back to the process's settings: a config is always passed."""
+    optional = []
+    for name in registry.__all__:
+        member = getattr(registry, name)
+        if not inspect.isfunction(member):
+            continue
+        parameter = inspect.signature(member).parameters.get("config")
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            optional.append(name)
+    assert not optional, f"config has a default in: {optional}"
