@@ -38,6 +38,7 @@ FAIRNESS_BASIS = (
     "training split, the final model for the holdout), used for parity floors; holdout: the "
     "holdout only, compared with the champion's decisions on the same rows"
 )
+INPUT_EXAMPLE_ROWS, INPUT_EXAMPLE_SEED = 5, 20_130_313
 MODEL_PACKAGES = ("mlflow", "scikit-learn", "lightgbm", "shap", "numpy", "pandas", "scipy")
 
 
@@ -176,12 +177,22 @@ def model_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in (*MODEL_PACKAGES, "cloudpickle")]
 
 
+def synthetic_input_example(data: PreparedData, columns: list[str]) -> Any:
+    """Rows for the logged model's input example and signature: drawn by the synthetic
+    generator (never rows of the training data, which would leave people in every copy of
+    the model), with the training frame's column types."""
+    from attrition.data.synthetic import generate_workforce
+
+    frame = generate_workforce(INPUT_EXAMPLE_ROWS, INPUT_EXAMPLE_SEED)[columns]
+    return frame.astype(data.holdout[columns].dtypes.to_dict()).reset_index(drop=True)
+
+
 def log_and_register(evaluation: Evaluation, data: PreparedData, model_name: str) -> str:
     """Log the model (signature, input example) and register it; returns the version."""
     from mlflow.models import infer_signature
 
     model = evaluation.model
-    example = data.holdout.loc[:4, list(model.feature_names)]
+    example = synthetic_input_example(data, list(model.feature_names))
     signature = infer_signature(example, model.predict_proba(example))
     info = mlflow.sklearn.log_model(
         sk_model=model,
