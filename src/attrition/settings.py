@@ -15,6 +15,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from attrition.errors import AttritionError
+from attrition.privacy.files import private_file
+
 
 class Settings(BaseSettings):
     """All settings; each field maps to ``ATTRITION_<FIELD_NAME>``."""
@@ -67,6 +70,10 @@ class Settings(BaseSettings):
 
     # --- maintenance --------------------------------------------------------------
     mlflow_retention_days: int = Field(default=90, ge=1)
+    # a Fernet key (`attrition maintenance backup-key`): backups are encrypted when one is set
+    backup_key: SecretStr | None = None
+    backup_key_file: Path | None = None
+    backup_retention_days: int = Field(default=35, ge=1)
 
     # --- monitoring ---------------------------------------------------------------
     monitoring_config: Path = Path("configs/monitoring.yaml")
@@ -106,10 +113,22 @@ class Settings(BaseSettings):
             return self.pseudonym_key.get_secret_value().encode()
         key_file = self.var_dir / "pseudonym.key"
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
+            key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_file(key_file, secrets.token_hex(32).encode())
         return key_file.read_text().strip().encode()
+
+    def backup_secret(self) -> bytes | None:
+        """The backup encryption key: the setting, else the key file's content, else None
+        (backups are then written in the clear)."""
+        if self.backup_key is not None:
+            return self.backup_key.get_secret_value().strip().encode()
+        if self.backup_key_file is not None:
+            try:
+                return self.backup_key_file.read_bytes().strip()
+            except OSError as error:
+                message = f"ATTRITION_BACKUP_KEY_FILE {self.backup_key_file}: {error.strerror}"
+                raise AttritionError(message) from None
+        return None
 
 
 @lru_cache(maxsize=1)
