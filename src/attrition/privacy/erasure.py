@@ -1,11 +1,21 @@
-"""Erasure of one person's data, by pseudonym, with a tombstone and an audit event."""
+"""Erasure of one person's data, by pseudonym, with a tombstone and an audit event.
+
+What the database held is gone from its files too: SQLite connections run with
+``secure_delete`` (deleted cells and freed pages are overwritten with zeros), and after the
+erasure the write-ahead log, which still holds the pages as they were, is checkpointed into
+the database and truncated. Nothing else the project writes holds a linkable row (the
+model's input example is synthetic, the drift reference holds no rows, reports hold
+aggregates); what erasure cannot reach (backups, PostgreSQL's dead tuples until vacuumed,
+models trained on the person) is listed in docs/security.md with when it expires.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import delete
+from sqlalchemy.engine import make_url
 
 from attrition.audit import AuditAction, record_event
-from attrition.db.engine import session_scope
+from attrition.db.engine import get_engine, session_scope
 from attrition.db.models import (
     EmployeeSnapshot,
     ErasureTombstone,
@@ -42,4 +52,21 @@ def erase_employee(
         record_event(
             session, actor=actor, action=AuditAction.EMPLOYEE_ERASE, target=key, details=counts
         )
+    truncate_wal(database_url)
     return counts
+
+
+def truncate_wal(database_url: str) -> None:
+    """Copy a SQLite database's write-ahead log into it and empty the log (no-op elsewhere).
+
+    Waits (``busy_timeout``) for readers of older pages; if one still holds them the
+    erasure is done but not yet out of the log, and the user is told to run it again."""
+    if make_url(database_url).get_backend_name() != "sqlite":
+        return
+    with get_engine(database_url).connect() as connection:
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+    if busy:
+        raise AttritionError(
+            "the rows are deleted, but another process is still reading the SQLite database, "
+            "so its write-ahead log keeps old pages; run the erasure again when it is idle"
+        )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from attrition.cli import app
@@ -113,3 +115,31 @@ def test_rows_queued_before_an_erasure_are_dropped_when_written(serving_env: str
     insert_ignoring_duplicates(get_engine(serving_env))([late])
     with session_scope(serving_env) as session:
         assert session.scalar(select(func.count()).select_from(PredictionLog)) == 0
+
+
+def _raw_bytes(database: Path) -> bytes:
+    files = (database, database.with_name(database.name + "-wal"))
+    return b"".join(path.read_bytes() for path in files if path.exists())
+
+
+def test_an_erased_row_is_gone_from_the_sqlite_files_and_the_write_ahead_log(
+    serving_env: str,
+) -> None:
+    secret = get_settings().pseudonym_secret()
+    with session_scope(serving_env) as session:
+        for number, income in ((42, 987_651), (43, 123_457)):
+            session.add(
+                EmployeeSnapshot(
+                    snapshot_date=date(2026, 1, 1),
+                    employee_key=pseudonymise(number, secret),
+                    attrition=False,
+                    features={"MonthlyIncome": income, "MaritalStatus": "Divorced"},
+                )
+            )
+    database = Path(make_url(serving_env).database or "")
+    assert b"987651" in _raw_bytes(database)
+    assert runner.invoke(app, ["erase", "42"]).exit_code == 0
+    raw = _raw_bytes(database)
+    assert b"987651" not in raw and b"123457" in raw
+    wal = database.with_name(database.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
