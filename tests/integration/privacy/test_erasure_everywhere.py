@@ -62,13 +62,27 @@ def attrition(env: dict[str, str], *args: str, timeout: float = 600) -> dict[str
     return json.loads(lines[-1]) if "--json" in args else {}
 
 
-def chosen_person(frame: pd.DataFrame) -> dict[str, Any]:
-    """Among the rows scored, one whose income nobody else in the file has."""
+def chosen_people(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Among the rows scored, two whose incomes nobody else in the file has: the person to
+    erase, and a control who must still be found."""
     counts = frame["MonthlyIncome"].value_counts()
-    for _, row in frame.head(SCORED_ROWS).iterrows():
-        if counts[row["MonthlyIncome"]] == 1 and row["MonthlyIncome"] >= 10_000:
-            return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    raise AssertionError("no scored row with a unique income")
+    chosen = [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for _, row in frame.head(SCORED_ROWS).iterrows()
+        if counts[row["MonthlyIncome"]] == 1 and row["MonthlyIncome"] >= 10_000
+    ]
+    assert len(chosen) >= 2, "too few scored rows with a unique income"
+    return chosen[:2]
+
+
+def example_rows(var: Path) -> set[tuple[Any, ...]]:
+    """The rows of every input example the model store and cache hold, with their columns."""
+    rows: set[tuple[Any, ...]] = set()
+    for path in var.rglob("*input_example.json"):
+        example = json.loads(path.read_text())
+        example = example.get("dataframe_split", example)
+        rows |= {tuple(zip(example["columns"], row, strict=True)) for row in example["data"]}
+    return rows
 
 
 # --- finding a person ------------------------------------------------------------------
@@ -184,7 +198,7 @@ def test_after_erase_the_person_is_in_no_file_no_artifact_and_no_later_backup(
     root = tmp_path / "site"
     env = site_env(root)
     frame = pd.read_csv(dev_csv)
-    person = chosen_person(frame)
+    person, control = chosen_people(frame)
     var = root / "var"
     attrition(env, "maintenance", "backup-key", "--out", env["ATTRITION_BACKUP_KEY_FILE"])
     train_champion(env, dev_csv)
@@ -204,6 +218,12 @@ def test_after_erase_the_person_is_in_no_file_no_artifact_and_no_later_backup(
 
     key = Path(env["ATTRITION_BACKUP_KEY_FILE"]).read_bytes().strip()
     assert not_private([var, root / "backups", root / "keys"]) == []
+    kept = findings([backup], control, key)
+    assert any("employee_snapshot" in path for path in kept), "the scan reads encrypted files"
+    examples = example_rows(var)
+    assert examples, "the logged model has an input example"
+    people = {tuple(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)}
+    assert not any(set(example) <= set(row) for example in examples for row in people)
     found = findings([var, backup], person, key)
     if found and all(REFERENCE_ONLY in path for path in found):
         pytest.xfail(f"only the drift reference sample still holds the row: {found}")
