@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     def backup_secret(self) -> bytes | None:
         """The backup encryption key: the setting, else the key file's content, else None
         (backups are then written in the clear)."""
-        if self.backup_key is not None:
+        if self.backup_key is not None and self.backup_key.get_secret_value().strip():
             return self.backup_key.get_secret_value().strip().encode()
         if self.backup_key_file is not None:
             try:
