@@ -190,9 +190,10 @@ def _backup_mlflow(settings: Settings, folder: BackupFolder) -> dict[str, str]:
     database = _local_mlflow_db(settings.mlflow_tracking_uri)
     if database is None:
         return {"mode": "remote", "tracking_uri": settings.mlflow_tracking_uri}
-    with sqlite3.connect(database) as source, sqlite3.connect(":memory:") as image:
-        source.backup(image)  # consistent copy even while the store is in use
-        folder.write("mlflow/mlflow.db", image.serialize())
+    if database.exists():  # (connecting would create an empty store)
+        with sqlite3.connect(database) as source, sqlite3.connect(":memory:") as image:
+            source.backup(image)  # consistent copy even while the store is in use
+            folder.write("mlflow/mlflow.db", image.serialize())
     artifacts = Path(settings.mlflow_artifact_root)
     for path in sorted(p for p in artifacts.rglob("*") if p.is_file()):
         folder.write(f"mlflow/mlartifacts/{path.relative_to(artifacts)}", path.read_bytes())
@@ -289,9 +290,10 @@ def _restore_mlflow(settings: Settings, folder: BackupFolder, info: dict[str, st
             "to a server; restore the registry on the server side"
         )
     database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with sqlite3.connect(":memory:") as image, sqlite3.connect(database) as target:
-        image.deserialize(folder.read("mlflow/mlflow.db"))
-        image.backup(target)
+    if folder.exists("mlflow/mlflow.db"):
+        with sqlite3.connect(":memory:") as image, sqlite3.connect(database) as target:
+            image.deserialize(folder.read("mlflow/mlflow.db"))
+            image.backup(target)
     artifacts = Path(settings.mlflow_artifact_root)
     for name in folder.files("mlflow/mlartifacts"):
         path = artifacts / Path(name).relative_to("mlflow/mlartifacts")
