@@ -35,6 +35,7 @@ from attrition.db.models import Base, PredictionLog
 from attrition.db.types import UTCDateTime, utcnow
 from attrition.errors import AttritionError
 from attrition.operations.backup_files import BackupFolder
+from attrition.privacy.erasure import reapply_erasures, tombstones, truncate_wal
 from attrition.privacy.files import private_dir, private_file
 from attrition.settings import Settings
 
@@ -208,7 +209,10 @@ def _local_mlflow_db(tracking_uri: str) -> Path | None:
 
 
 def restore(settings: Settings, source: Path, *, force: bool = False) -> dict[str, int]:
-    """Load a backup into the configured (migrated) database and embedded MLflow store."""
+    """Load a backup into the configured (migrated) database and embedded MLflow store.
+
+    The erasures recorded in the database being replaced (``--force``) are applied again to
+    the restored rows, and their tombstones kept."""
     manifest = _read_manifest(source)
     folder = BackupFolder(source, settings.backup_secret())
     folder.check(manifest.get("encryption"))
@@ -220,10 +224,13 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> dict[st
         )
     engine = get_engine(settings.database_url)
     with engine.begin() as connection:
+        erased = tombstones(connection)  # erasures made since the backup stay made
         _ensure_empty(connection, force)
         counts = {t.name: _load_table(connection, t, folder) for t in _tables()}
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection)
+        counts["erasures_reapplied"] = reapply_erasures(connection, erased)
+    truncate_wal(settings.database_url)
     _restore_mlflow(settings, folder, manifest["mlflow"])
     return counts
 

@@ -11,7 +11,9 @@ models trained on the person) is listed in docs/security.md with when it expires
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.engine import make_url
 
 from attrition.audit import AuditAction, record_event
@@ -27,7 +29,13 @@ from attrition.errors import AttritionError
 from attrition.privacy.pseudonyms import pseudonymise
 from attrition.schema import IDENTIFIER, IDENTIFIER_RANGE
 
-_TABLES = (EmployeeSnapshot, QuarantineRow, PredictionLog, Outcome)
+ERASED_TABLES = (EmployeeSnapshot, QuarantineRow, PredictionLog, Outcome)
+_RECORDED_AT: dict[Any, Any] = {
+    EmployeeSnapshot: EmployeeSnapshot.ingested_at,
+    QuarantineRow: QuarantineRow.quarantined_at,
+    PredictionLog: PredictionLog.created_at,
+    Outcome: Outcome.recorded_at,
+}
 
 
 def erase_employee(
@@ -45,7 +53,7 @@ def erase_employee(
     key = pseudonymise(employee_number, secret)
     counts: dict[str, int] = {}
     with session_scope(database_url) as session:
-        for table in _TABLES:
+        for table in ERASED_TABLES:
             result = session.execute(delete(table).where(table.employee_key == key))
             counts[str(table.__tablename__)] = int(result.rowcount or 0)  # type: ignore[attr-defined]
         session.add(ErasureTombstone(employee_key=key, actor=actor, rows_deleted=counts))
@@ -70,3 +78,27 @@ def truncate_wal(database_url: str) -> None:
             "the rows are deleted, but another process is still reading the SQLite database, "
             "so its write-ahead log keeps old pages; run the erasure again when it is idle"
         )
+
+
+def tombstones(connection: Connection) -> list[dict[str, Any]]:
+    """Every erasure recorded in the database (to carry over a restore that replaces it)."""
+    table = ErasureTombstone.__table__
+    rows = connection.execute(select(table).order_by(table.c.id)).mappings()
+    return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+
+def reapply_erasures(connection: Connection, erased: list[dict[str, Any]]) -> int:
+    """Erase again, in restored data, what each tombstone's erasure deleted (the person's
+    rows recorded up to its time; later rows are new data), and keep the tombstones; how
+    many tombstones were applied. A backup older than an erasure would otherwise bring the
+    person back."""
+    for row in erased:
+        key, erased_at = row["employee_key"], row["erased_at"]
+        for model, stamp in _RECORDED_AT.items():
+            connection.execute(delete(model).where(model.employee_key == key, stamp <= erased_at))
+    table = ErasureTombstone.__table__
+    present = {(r.employee_key, r.erased_at) for r in connection.execute(select(table))}
+    missing = [row for row in erased if (row["employee_key"], row["erased_at"]) not in present]
+    if missing:
+        connection.execute(insert(ErasureTombstone), missing)
+    return len(erased)

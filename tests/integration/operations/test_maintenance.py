@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from attrition.cli import app
 from attrition.db.engine import session_scope
 from attrition.db.migrate import upgrade
-from attrition.db.models import AuditEvent, Outcome, PredictionLog
+from attrition.db.models import AuditEvent, ErasureTombstone, Outcome, PredictionLog
 from attrition.errors import AttritionError
 from attrition.operations import maintenance
 from attrition.settings import get_settings
@@ -202,3 +202,44 @@ def test_backups_past_their_retention_are_deleted_and_other_folders_kept(
     (root / "not-a-backup").mkdir()
     assert maintenance.prune_backups(root, 35, now) == ["old"]
     assert sorted(p.name for p in root.iterdir()) == ["not-a-backup", "recent"]
+
+
+def _log_for(employee_key: str, created_at: datetime, n: int) -> PredictionLog:
+    log = _log(created_at, n)
+    log.employee_key = employee_key
+    return log
+
+
+def test_a_restore_keeps_the_erasures_made_since_the_backup(
+    database_url: str, tmp_path: Path
+) -> None:
+    from attrition.privacy import pseudonymise
+    from attrition.privacy.erasure import erase_employee
+
+    upgrade(database_url)
+    settings = get_settings()
+    secret = settings.pseudonym_secret()
+    erased, kept = pseudonymise(1, secret), pseudonymise(2, secret)
+    earlier = datetime.now(UTC) - timedelta(days=1)
+    with session_scope(database_url) as session:
+        for n, key in enumerate((erased, kept)):
+            session.add(_log_for(key, earlier, n))
+            session.add(Outcome(employee_key=key, left=True, outcome_date=date(2026, 5, 1)))
+    maintenance.backup(settings, tmp_path / "before")
+    erase_employee(1, database_url=database_url, secret=secret)
+    with session_scope(database_url) as session:  # the person comes back, later
+        session.add(_log_for(erased, datetime.now(UTC) + timedelta(hours=1), 9))
+    maintenance.backup(settings, tmp_path / "after")
+
+    counts = maintenance.restore(settings, tmp_path / "before", force=True)
+    assert counts["erasures_reapplied"] == 1
+    with session_scope(database_url) as session:
+        assert set(session.scalars(select(PredictionLog.employee_key))) == {kept}
+        assert set(session.scalars(select(Outcome.employee_key))) == {kept}
+        assert session.scalars(select(ErasureTombstone.employee_key)).all() == [erased]
+
+    maintenance.restore(settings, tmp_path / "after", force=True)
+    with session_scope(database_url) as session:
+        logs = session.scalars(select(PredictionLog.prediction_id)).all()
+        assert sorted(logs) == ["p-1", "p-9"]  # data recorded after the erasure is kept
+        assert session.scalars(select(ErasureTombstone.employee_key)).all() == [erased]
