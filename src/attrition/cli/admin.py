@@ -86,6 +86,7 @@ def erase(
 ) -> None:
     """Delete a person's rows and prediction logs, keeping a tombstone."""
     from attrition.privacy.erasure import erase_employee
+    from attrition.serving.predlog.spool import spool_folder
 
     settings = get_settings()
     counts = erase_employee(
@@ -93,6 +94,7 @@ def erase(
         database_url=settings.database_url,
         secret=settings.pseudonym_secret(),
         actor="cli",
+        spool=spool_folder(settings.var_dir),
     )
     total = sum(counts.values())
     emit(

@@ -11,6 +11,7 @@ models trained on the person) is listed in docs/security.md with when it expires
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -28,6 +29,7 @@ from attrition.db.models import (
 from attrition.errors import AttritionError
 from attrition.privacy.pseudonyms import pseudonymise
 from attrition.schema import IDENTIFIER, IDENTIFIER_RANGE
+from attrition.serving.predlog.spool import scrub
 
 ERASED_TABLES = (EmployeeSnapshot, QuarantineRow, PredictionLog, Outcome)
 _RECORDED_AT: dict[Any, Any] = {
@@ -39,13 +41,19 @@ _RECORDED_AT: dict[Any, Any] = {
 
 
 def erase_employee(
-    employee_number: int, *, database_url: str, secret: bytes, actor: str = "cli"
+    employee_number: int,
+    *,
+    database_url: str,
+    secret: bytes,
+    actor: str = "cli",
+    spool: Path | None = None,
 ) -> dict[str, int]:
     """Delete every row keyed by the person's pseudonym; returns rows deleted per table.
 
     The tombstone keeps only the pseudonym and the counts. Prediction-log rows still in a
     server's queue or spool when this runs are dropped when they are written (the writer
-    deletes rows older than a tombstone for the same pseudonym).
+    deletes rows older than a tombstone for the same pseudonym); with ``spool`` (the API's
+    spool folder) they are also removed from the closed segments now (``counts["spool"]``).
     """
     low, high = IDENTIFIER_RANGE
     if not low <= employee_number <= high:
@@ -61,6 +69,8 @@ def erase_employee(
             session, actor=actor, action=AuditAction.EMPLOYEE_ERASE, target=key, details=counts
         )
     truncate_wal(database_url)
+    if spool is not None:  # rows an API spooled during a database outage
+        counts["spool"] = scrub(spool, {key})
     return counts
 
 
