@@ -25,6 +25,7 @@ from attrition.registry.aliases import (
     version_by_alias,
 )
 from attrition.registry.artifacts import (
+    CAPACITY_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     METRICS_ARTIFACT,
@@ -56,6 +57,7 @@ from attrition.registry.versions import (
 )
 
 __all__ = [
+    "CAPACITY_ARTIFACT",
     "CHALLENGER",
     "CHAMPION",
     "FAIRNESS_ARTIFACT",

@@ -28,6 +28,8 @@ REFERENCE_ARTIFACT: Final = "reference/reference.parquet"
 METRICS_ARTIFACT: Final = "metrics/holdout_metrics.json"
 FAIRNESS_ARTIFACT: Final = "fairness/fairness_report.json"
 IMPORTANCE_ARTIFACT: Final = "explain/shap_importance.json"
+# The capacity trade-off curve (attrition.capacity.tradeoff_curve) and its chosen point.
+CAPACITY_ARTIFACT: Final = "capacity/capacity_tradeoff.json"
 # Columns of the reference sample besides the schema's.
 REFERENCE_SCORE_COLUMN: Final = "attrition_probability"
 REFERENCE_SPLIT_COLUMN: Final = "reference_split"  # "train" (out of fold) or "holdout"
