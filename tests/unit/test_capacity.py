@@ -80,8 +80,9 @@ def test_curve_is_monotone_each_point_at_most_its_capacity_and_marks_the_chosen_
     p = np.clip(rng.normal(0.3 + 0.3 * y, 0.15), 0, 1)
     curve = tradeoff_curve(y, p, chosen_threshold=0.5, policy="f2", repeats=2)
     assert curve["capacity"] == list(CURVE_SHARES) and len(curve["recall"]) == 100
-    assert all(s <= c + 1e-9 for s, c in zip(curve["share_flagged"], curve["capacity"]))
-    assert all(abs(s - c) < 0.001 for s, c in zip(curve["share_flagged"], curve["capacity"]))
+    pairs = list(zip(curve["share_flagged"], curve["capacity"], strict=True))
+    assert all(s <= c + 1e-9 for s, c in pairs)
+    assert all(abs(s - c) < 0.001 for s, c in pairs)
     assert np.all(np.diff(curve["recall"]) >= 0)
     assert np.all(np.diff(curve["expected_leavers_caught"]) >= 0)
     assert curve["recall"][-1] == 1.0 and curve["population"] == 1000

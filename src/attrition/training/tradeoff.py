@@ -45,8 +45,8 @@ def tradeoff_figure(curve: dict[str, Any]) -> Figure:
     axes.plot(curve["share_flagged"], curve["precision"], label="precision")
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random order")
     chosen = curve["chosen"]
-    axes.scatter([chosen["share_flagged"]], [chosen["recall"]], color="red", zorder=3,
-                 label=f"chosen ({chosen['policy']}): {chosen['share_flagged']:.0%} flagged")  # fmt: skip
+    label = f"chosen ({chosen['policy']}): {chosen['share_flagged']:.0%} flagged"
+    axes.scatter([chosen["share_flagged"]], [chosen["recall"]], color="red", zorder=3, label=label)
     axes.set_xlabel("Share of people flagged")
     axes.set_ylabel("Share")
     axes.set_xlim(0, 1)
