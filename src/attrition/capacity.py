@@ -48,7 +48,7 @@ class Capacity:
             raise AttritionError(f"capacity {raw!r} is not allowed; use {CAPACITY_HELP}") from None
         if 0 < value < 1:
             return cls._share(value, raw)
-        if value >= 1 and value == int(value):
+        if math.isfinite(value) and value >= 1 and value == int(value):
             return cls(count=int(value))
         raise AttritionError(f"capacity {raw!r} is not allowed; use {CAPACITY_HELP}")
 

@@ -31,7 +31,9 @@ def test_parse_accepts_a_share_a_percentage_or_a_number(text, expected):
     assert Capacity.parse(text) == expected
 
 
-@pytest.mark.parametrize("text", ["0", "-3", "1.5", "abc", "150%", "0%", ""])
+@pytest.mark.parametrize(
+    "text", ["0", "-3", "1.5", "abc", "150%", "0%", "", "inf", "1e400", "nan", "nan%", "%"]
+)
 def test_parse_refuses_other_forms_and_names_the_allowed_ones(text):
     with pytest.raises(AttritionError, match="a share of the scored people between 0 and 1"):
         Capacity.parse(text)
