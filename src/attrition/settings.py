@@ -15,6 +15,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from attrition.capacity import DEFAULT_CAPACITY, Capacity
+from attrition.errors import AttritionError
+
 
 class Settings(BaseSettings):
     """All settings; each field maps to ``ATTRITION_<FIELD_NAME>``."""
@@ -54,7 +57,7 @@ class Settings(BaseSettings):
     threshold_policy: str = "f2"  # "f2", "cost" or "capacity"
     # HR's capacity: a share (0.2, 20%) or a number of people (40); the capacity policy's
     # limit and the workforce summary's "expected leavers caught"
-    capacity: str = "0.2"
+    capacity: str = DEFAULT_CAPACITY
     cost_missed_leaver: float = Field(default=5.0, gt=0)
     cost_intervention: float = Field(default=1.0, gt=0)
     gate_config: Path = Path("configs/gate.yaml")
@@ -82,9 +85,6 @@ class Settings(BaseSettings):
     @field_validator("capacity")
     @classmethod
     def _capacity_form(cls, value: str) -> str:
-        from attrition.capacity import Capacity
-        from attrition.errors import AttritionError
-
         try:
             Capacity.parse(value)
         except AttritionError as error:

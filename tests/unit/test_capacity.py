@@ -100,3 +100,15 @@ def test_reason_states_the_share_flagged_and_the_leavers_caught():
     reason = capacity_reason(Capacity(share=0.2), point, 1880)
     assert reason.startswith("capacity 20%: flags 19.8% of people, catches 71% of leavers")
     assert "out-of-fold" in reason
+
+
+def test_the_setting_is_checked_when_the_settings_are_read(monkeypatch):
+    from pydantic import ValidationError
+
+    from attrition.settings import Settings
+
+    monkeypatch.setenv("ATTRITION_CAPACITY", "40")
+    assert Capacity.parse(Settings().capacity) == Capacity(count=40)
+    monkeypatch.setenv("ATTRITION_CAPACITY", "lots")
+    with pytest.raises(ValidationError, match="capacity 'lots' is not allowed"):
+        Settings()

@@ -17,7 +17,13 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from attrition.capacity import Capacity, capacity_reason, capacity_threshold, flagged_summary
+from attrition.capacity import (
+    DEFAULT_CAPACITY,
+    Capacity,
+    capacity_reason,
+    capacity_threshold,
+    flagged_summary,
+)
 
 ThresholdPolicy = Literal["f2", "cost", "capacity"]
 THRESHOLD_POLICIES: Final = ("f2", "cost", "capacity")
@@ -90,7 +96,7 @@ def choose_threshold(
     probs = np.asarray(p, dtype=np.float64)
     n = len(labels)
     if policy == "capacity":
-        chosen = capacity or Capacity(share=0.2)
+        chosen = capacity or Capacity.parse(DEFAULT_CAPACITY)
         return choose_capacity_threshold(labels, probs, chosen, repeats, headcount)
     if policy == "f2":
         curve = _f2_curve(labels, probs)
