@@ -12,6 +12,7 @@ Pure functions; numpy is imported inside them so importing this module stays che
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CAPACITY: Final = "0.2"
 CURVE_SHARES: Final = tuple(round(i / 100, 2) for i in range(1, 101))
+# A share strictly between 0 and 1, a percentage above 0 up to 100, or 1 to 999,999,999 people.
+_SHARE = r"0?\.\d*[1-9]\d*"
+_FORMS: Final = rf"{_SHARE}|(?:100(?:\.0*)?|[1-9]\d?(?:\.\d*)?|{_SHARE})%|[1-9]\d{{0,8}}"
+CAPACITY_PATTERN: Final = rf"^\s*(?:{_FORMS})\s*$"  # the API's documented pattern
 CAPACITY_HELP: Final = (
     "a share of the scored people between 0 and 1 (0.2), a percentage (20%) "
     "or a whole number of people (40)"
@@ -38,25 +43,16 @@ class Capacity:
 
     @classmethod
     def parse(cls, text: str | float | int) -> Capacity:
-        """``0.2``, ``20%`` or ``40``; a clear error naming the allowed forms otherwise."""
+        """``0.2``, ``20%`` or ``40`` (surrounding blanks ignored); a clear error naming
+        the allowed forms otherwise. Exactly the strings :data:`CAPACITY_PATTERN` matches."""
         raw = str(text).strip()
-        try:
-            if raw.endswith("%"):
-                return cls._share(float(raw[:-1]) / 100.0, raw)
-            value = float(raw)
-        except ValueError:
-            raise AttritionError(f"capacity {raw!r} is not allowed; use {CAPACITY_HELP}") from None
-        if 0 < value < 1:
-            return cls._share(value, raw)
-        if math.isfinite(value) and value >= 1 and value == int(value):
-            return cls(count=int(value))
-        raise AttritionError(f"capacity {raw!r} is not allowed; use {CAPACITY_HELP}")
-
-    @classmethod
-    def _share(cls, share: float, raw: str) -> Capacity:
-        if not 0 < share <= 1:
+        if not re.fullmatch(_FORMS, raw):
             raise AttritionError(f"capacity {raw!r} is not allowed; use {CAPACITY_HELP}")
-        return cls(share=share)
+        if raw.endswith("%"):
+            return cls(share=float(raw[:-1]) / 100.0)
+        if "." in raw:
+            return cls(share=float(raw))
+        return cls(count=int(raw))
 
     def people(self, population: int) -> int:
         """How many of ``population`` may be flagged (rounded down, at most everyone)."""

@@ -32,8 +32,10 @@ def test_parse_accepts_a_share_a_percentage_or_a_number(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["0", "-3", "1.5", "abc", "150%", "0%", "", "inf", "1e400", "nan", "nan%", "%"]
-)
+    "text",
+    ["0", "-3", "1.5", "abc", "150%", "0%", "", "inf", "1e400", "nan", "nan%", "%", "1.0", "40.0",
+     "0.0", "1e3", "0000000000000000", "20 %"],
+)  # fmt: skip
 def test_parse_refuses_other_forms_and_names_the_allowed_ones(text):
     with pytest.raises(AttritionError, match="a share of the scored people between 0 and 1"):
         Capacity.parse(text)
@@ -112,3 +114,20 @@ def test_the_setting_is_checked_when_the_settings_are_read(monkeypatch):
     monkeypatch.setenv("ATTRITION_CAPACITY", "lots")
     with pytest.raises(ValidationError, match="capacity 'lots' is not allowed"):
         Settings()
+
+
+def test_the_documented_pattern_accepts_exactly_what_parse_accepts():
+    import re
+
+    from attrition.capacity import CAPACITY_PATTERN
+
+    samples = ["0.2", ".5", "0.05", " 40 ", "40\n", "100%", "100.00%", "99.5%", "1.%", ".5%",
+               "999999999", "1000000000", "0", "0.0", "00.5", "0%", "101%", "1e3", "20 %",
+               "٤٠", "0.", "5"]  # fmt: skip
+    for text in samples:
+        try:
+            Capacity.parse(text)
+            parsed = True
+        except AttritionError:
+            parsed = False
+        assert parsed == bool(re.search(CAPACITY_PATTERN, text)), text

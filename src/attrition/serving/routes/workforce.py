@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
-from attrition.capacity import CAPACITY_HELP, Capacity
+from attrition.capacity import CAPACITY_HELP, CAPACITY_PATTERN, Capacity
 from attrition.errors import AttritionError
 from attrition.schema import allowed_values, categories_of
 from attrition.serving import payloads, queries
@@ -37,6 +37,7 @@ def workforce(
         None,
         max_length=16,
         description=f"HR's capacity: {CAPACITY_HELP}; default the ATTRITION_CAPACITY setting",
+        json_schema_extra={"pattern": CAPACITY_PATTERN},
     ),
 ) -> payloads.WorkforceSummary:
     """Risk by department, job role, job level, tenure band, overtime and risk band
