@@ -70,10 +70,9 @@ def tradeoff_markdown(curve: dict[str, Any]) -> str:
     lines = [
         "",
         "## Capacity trade-off",
-        f"On {curve['population']} people ({curve['basis']} calibrated predictions, "
-        f"{curve['leavers']} leavers): flagging the highest-risk share below catches this",
-        "share of the leavers; expected leavers caught is the sum of the calibrated risk",
-        "of the people flagged.",
+        f"Flagging the highest-risk share of the {curve['population']} training people "
+        f"({curve['leavers']} leavers; {curve['basis']} calibrated predictions). Expected",
+        "leavers caught is the sum of the calibrated risk of the people flagged.",
         "",
         "| capacity | flagged | leavers caught | precision | expected leavers caught |",
         "|---|---|---|---|---|",
