@@ -86,10 +86,13 @@ async def record_refusal(request: Request, error: RequestValidationError) -> Non
     counts = refused_fields(error.errors())
     if not counts:
         return
-    state = request.app.state.serving
-    for (name, reason), count in counts.items():
-        state.metrics.refused_inputs.labels(name, reason).inc(count)
+    try:
+        state = request.app.state.serving
+        for (name, reason), count in counts.items():
+            state.metrics.refused_inputs.labels(name, reason).inc(count)
+        database_url = state.settings.database_url
+    except AttributeError as failure:  # an app without the serving state: nothing to count in
+        logger.warning("refused input not counted: %s", type(failure).__name__)
+        return
     request_id = (request_id_var.get() or "unknown")[:64]
-    await run_in_threadpool(
-        store_refusal, state.settings.database_url, request_id, _route(request), counts
-    )
+    await run_in_threadpool(store_refusal, database_url, request_id, _route(request), counts)
