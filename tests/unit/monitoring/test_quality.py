@@ -81,7 +81,7 @@ def test_refused_and_quarantined_inputs_are_read_per_period(
                 reason="int_type",
                 count=count,
                 created_at=at,
-            )  # fmt: skip
+            )
             for request, count, at in refused
         )
     drift = compare(
