@@ -62,17 +62,18 @@ def test_unseen_categories_come_from_the_drift_result() -> None:
 
 
 def test_refused_and_quarantined_inputs_are_read_per_period(
-    sqlite_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
-    upgrade(sqlite_url)
+    """On SQLite and on PostgreSQL."""
+    upgrade(database_url)
     now = utcnow()
     frame = generate_workforce(50, 3)
     frame.loc[:4, "JobLevel"] = 9  # out of range: quarantined, JobLevel named
     path = tmp_path / "people.csv"
     frame.to_csv(path, index=False)
-    ingest_file(path, None, sqlite_url, pseudonym_key=b"k")
+    ingest_file(path, None, database_url, pseudonym_key=b"k")
     refused = [(f"r{i}", 2, now) for i in range(3)] + [("old", 1, now - timedelta(days=2))]
-    with session_scope(sqlite_url) as session:
+    with session_scope(database_url) as session:
         session.add_all(
             RefusedInput(
                 request_id=request,
@@ -88,7 +89,7 @@ def test_refused_and_quarantined_inputs_are_read_per_period(
         {"x": np.zeros(40)}, {"x": np.zeros(40)}, [FeatureSpec("x", False)], DriftConfig()
     )
     check = check_quality(
-        sqlite_url, start=now - timedelta(days=1), end=now + timedelta(minutes=1), drift=drift,
+        database_url, start=now - timedelta(days=1), end=now + timedelta(minutes=1), drift=drift,
         policy=POLICY,
     )  # fmt: skip
     current = check.current
