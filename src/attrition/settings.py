@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     github_repository: str | None = None
     github_api_url: str = "https://api.github.com"
     retrain_cooldown_hours: float = Field(default=24.0, ge=0)
+    fairness_tolerance: float = Field(default=0.1, ge=0, le=1)
+    fairness_min_group: int = Field(default=30, ge=1)
+    quality_rise_factor: float = Field(default=2.0, gt=1)
+    quality_min_bad: int = Field(default=10, ge=1)
 
     @field_validator("capacity")
     @classmethod

@@ -100,3 +100,9 @@ def load_metrics(version: str, config: RegistryConfig) -> dict[str, Any]:
     """The holdout metrics (json) saved with a version (number or alias)."""
     data: dict[str, Any] = json.loads(_download(version, METRICS_ARTIFACT, config).read_text())
     return data
+
+
+def load_fairness(version: str, config: RegistryConfig) -> dict[str, Any]:
+    """The training-time fairness audit (json) saved with a version (number or alias)."""
+    data: dict[str, Any] = json.loads(_download(version, FAIRNESS_ARTIFACT, config).read_text())
+    return data
