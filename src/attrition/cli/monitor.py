@@ -147,6 +147,8 @@ def _render(result: dict[str, Any]) -> None:
         f"Prediction drift: {_yes(result['prediction_drift'])} (against {against} scores)"
     )
     console.print(f"Performance: {_performance_line(result['performance'])}")
+    for finding in result.get("findings", []):  # fairness and data quality
+        console.print(f"[red]Finding:[/] {escape(finding['message'])}")
     alert = result["alert"]
     console.print(f"Alert: {alert['status']}")
     console.print(f"Retraining: {_retrain_line(result['retrain'])}")

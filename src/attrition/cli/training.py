@@ -40,6 +40,15 @@ def train(
         None, "--study", help="Use (or create) the named study, including trials of workers."
     ),
     no_promote: bool = typer.Option(False, "--no-promote", help="Register, never promote."),
+    threshold_policy: str | None = typer.Option(
+        None, "--threshold-policy", help="How the threshold is chosen: f2, cost or capacity."
+    ),
+    capacity: str | None = typer.Option(
+        None,
+        "--capacity",
+        help="The capacity policy's limit: a share (0.2), a percentage (20%) or a number "
+        "of people (40, of the training data's headcount).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Search, fit, evaluate, log to MLflow, register, and gate a new model."""
@@ -60,6 +69,8 @@ def train(
         seed=seed,
         study_name=join or study,
         promote=not no_promote,
+        threshold_policy=threshold_policy,
+        capacity=capacity,
         show_progress_bar=not as_json,
         skipped_rows=source.skipped_rows,
         data_source=source.source,

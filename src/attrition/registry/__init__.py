@@ -25,6 +25,7 @@ from attrition.registry.aliases import (
     version_by_alias,
 )
 from attrition.registry.artifacts import (
+    CAPACITY_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     METRICS_ARTIFACT,
@@ -33,6 +34,7 @@ from attrition.registry.artifacts import (
     REFERENCE_SCORE_COLUMN,
     REFERENCE_SPLIT_COLUMN,
     download_model,
+    load_fairness,
     load_metrics,
     load_model,
     load_reference,
@@ -56,6 +58,7 @@ from attrition.registry.versions import (
 )
 
 __all__ = [
+    "CAPACITY_ARTIFACT",
     "CHALLENGER",
     "CHAMPION",
     "FAIRNESS_ARTIFACT",
@@ -81,6 +84,7 @@ __all__ = [
     "ensure_experiment",
     "existing_version",
     "list_versions",
+    "load_fairness",
     "load_metrics",
     "load_model",
     "load_reference",

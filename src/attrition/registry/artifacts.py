@@ -28,6 +28,8 @@ REFERENCE_ARTIFACT: Final = "reference/reference.parquet"
 METRICS_ARTIFACT: Final = "metrics/holdout_metrics.json"
 FAIRNESS_ARTIFACT: Final = "fairness/fairness_report.json"
 IMPORTANCE_ARTIFACT: Final = "explain/shap_importance.json"
+# The capacity trade-off curve (attrition.capacity.tradeoff_curve) and its chosen point.
+CAPACITY_ARTIFACT: Final = "capacity/capacity_tradeoff.json"
 # Columns of the reference sample besides the schema's.
 REFERENCE_SCORE_COLUMN: Final = "attrition_probability"
 REFERENCE_SPLIT_COLUMN: Final = "reference_split"  # "train" (out of fold) or "holdout"
@@ -97,4 +99,10 @@ def load_reference(version: str, config: RegistryConfig) -> pd.DataFrame:
 def load_metrics(version: str, config: RegistryConfig) -> dict[str, Any]:
     """The holdout metrics (json) saved with a version (number or alias)."""
     data: dict[str, Any] = json.loads(_download(version, METRICS_ARTIFACT, config).read_text())
+    return data
+
+
+def load_fairness(version: str, config: RegistryConfig) -> dict[str, Any]:
+    """The training-time fairness audit (json) saved with a version (number or alias)."""
+    data: dict[str, Any] = json.loads(_download(version, FAIRNESS_ARTIFACT, config).read_text())
     return data

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from attrition.capacity import Capacity
 from attrition.db.models import DriftReport, Outcome, PredictionLog
 from attrition.risk import BAND_FLOORS, LOWEST_BAND
 from attrition.serving import payloads
@@ -180,10 +181,13 @@ def _people(latest: Any, where: WorkforceFilter) -> list[ColumnElement[bool]]:
 GROUPS = ("department", "job_role", "job_level", "tenure_band", "overtime", "band")
 
 
-def workforce_summary(session: Session, where: WorkforceFilter) -> payloads.WorkforceSummary:
+def workforce_summary(
+    session: Session, where: WorkforceFilter, capacity: Capacity | None = None
+) -> payloads.WorkforceSummary:
     """Latest prediction per employee since ``where.since`` (what-if scores and rows without
     an employee number left out), optionally one department and job role: headline numbers
-    and one aggregate query per grouping; plus a daily series of every such prediction."""
+    and one aggregate query per grouping; plus a daily series of every such prediction and,
+    with a ``capacity``, the expected leavers caught at it."""
     latest = _latest(where)
     people = _people(latest, where)
     headline: tuple[Any, ...] = tuple(
@@ -207,6 +211,37 @@ def workforce_summary(session: Session, where: WorkforceFilter) -> payloads.Work
         by_overtime=groups["overtime"],
         by_band=groups["band"],
         over_time=_daily(session, where),
+        capacity=None
+        if capacity is None
+        else capacity_plan(session, latest, people, capacity, int(count or 0), expected),
+    )
+
+
+def capacity_plan(
+    session: Session,
+    latest: Any,
+    people: list[ColumnElement[bool]],
+    capacity: Capacity,
+    employees: int,
+    expected: float | None,
+) -> payloads.CapacityPlan:
+    """The highest-risk employees ``capacity`` covers and the sum of their calibrated risk
+    (the expected leavers among them)."""
+    k = capacity.people(employees)
+    top = (
+        select(latest.c.probability.label("probability"))
+        .where(*people)
+        .order_by(latest.c.probability.desc())
+        .limit(k)
+        .subquery("top")
+    )
+    caught = float(session.scalar(select(func.sum(top.c.probability))) or 0.0) if k else 0.0
+    return payloads.CapacityPlan(
+        capacity=capacity.label(),
+        people=k,
+        share=k / employees if employees else 0.0,
+        expected_leavers_caught=caught,
+        share_of_expected_leavers=caught / float(expected) if expected else 0.0,
     )
 
 

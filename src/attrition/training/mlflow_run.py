@@ -29,6 +29,7 @@ from attrition.training.gate import GatePolicy, GateVerdict
 from attrition.training.pipeline import Evaluation, PreparedData, TrainingOptions
 from attrition.training.reference_sample import reference_frame
 from attrition.training.report import fairness_markdown, model_card
+from attrition.training.tradeoff import log_tradeoff, tradeoff_markdown
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -83,6 +84,7 @@ def option_params(options: TrainingOptions, data: PreparedData) -> dict[str, Any
         "threshold_policy": options.threshold_policy,
         "cost_missed_leaver": options.cost_missed_leaver,
         "cost_intervention": options.cost_intervention,
+        "capacity": options.capacity,
         "calibration": options.calibration,
         "rows": data.rows,
         "train_rows": len(data.train),
@@ -147,6 +149,7 @@ def log_documents(
     behaviour = {"checks": [b.to_dict() for b in evaluation.behaviour]}
     mlflow.log_dict(behaviour, "gate/behaviour_tests.json")
     mlflow.log_dict(evaluation.importance, IMPORTANCE_ARTIFACT)
+    curve = log_tradeoff(evaluation, data)
     card = model_card(
         facts=facts,
         metrics=evaluation.metrics,
@@ -155,7 +158,7 @@ def log_documents(
         behaviour=evaluation.behaviour,
         importance=evaluation.importance,
     )
-    mlflow.log_text(card, "model_card.md")
+    mlflow.log_text(card + tradeoff_markdown(curve), "model_card.md")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "reference.parquet"
         reference_frame(data, evaluation, seed).to_parquet(path, index=False)

@@ -70,6 +70,8 @@ def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_f
         registry.REFERENCE_ARTIFACT,
         registry.METRICS_ARTIFACT,
         "gate/gate_report.json",
+        registry.CAPACITY_ARTIFACT,  # every version carries its capacity trade-off
+        "plots/capacity_tradeoff.png",
     } <= artifacts
     nested = client.search_runs(
         [run.info.experiment_id], f"tags.mlflow.parentRunId = '{first.run_id}'"

@@ -1,5 +1,6 @@
 """What ``GET /v1/model`` shows beyond the served model itself: the threshold's reason, the
-fairness report, global importance and evaluation curves of the version's run.
+fairness report, global importance, evaluation curves and the capacity trade-off of the
+version's run (versions trained before the trade-off was logged have none).
 
 Read from the run's artifacts once per loaded version and cached (never per request).
 Curves come from a ``curves/curves.json`` artifact when training logged one; otherwise
@@ -23,6 +24,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from attrition.registry import (
+    CAPACITY_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     REFERENCE_ARTIFACT,
@@ -51,6 +53,7 @@ class ModelExtras:
     fairness: dict[str, Any] | None = None
     importance: dict[str, float] | None = None
     curves: Curves | None = None
+    capacity: dict[str, Any] | None = None
 
 
 def _thin(x: NDArray[np.float64], y: NDArray[np.float64]) -> dict[str, list[float]]:
@@ -131,6 +134,7 @@ def load_extras(config: RegistryConfig, version: str, run_id: str | None) -> Mod
             fairness=_json(_artifact(client, run_id, FAIRNESS_ARTIFACT, folder)),
             importance={str(k): float(v) for k, v in importance.items()} if importance else None,
             curves=curves,
+            capacity=_json(_artifact(client, run_id, CAPACITY_ARTIFACT, folder)),
         )
 
 
