@@ -9,8 +9,9 @@ subprocess: one warm-up run (it fills the local reference cache, a one-time cost
 version), then ``--runs`` timed runs, the two sides alternating; the medians and their
 ratio are printed. The baseline is the commit's files (``git archive``) in the temporary
 folder, run with ``PYTHONPATH=<folder>/src`` on the same interpreter and packages.
-Whether the installed packages carry compiled bytecode is printed too: without it (``PYTHONDONTWRITEBYTECODE`` set and no ``UV_COMPILE_BYTECODE`` at install) every
-command compiles each module it imports, which costs seconds on both sides.
+Whether the installed packages carry compiled bytecode is printed too: without it
+(``PYTHONDONTWRITEBYTECODE`` set and no ``UV_COMPILE_BYTECODE`` at install) every command
+compiles each module it imports, which costs seconds on both sides.
 """
 
 from __future__ import annotations
