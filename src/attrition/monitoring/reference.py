@@ -172,9 +172,19 @@ def champion_reference(settings: Settings, champion: Champion, config: DriftConf
 
 
 def holdout_metrics(settings: Settings, champion: Champion) -> HoldoutMetrics:
-    """The holdout figures the champion was accepted with."""
+    """The holdout figures the champion was accepted with (cached beside its reference:
+    a version's metrics never change)."""
+    path = cache_path(settings, champion).with_suffix(".metrics.json")
+    if path.exists():
+        try:
+            return HoldoutMetrics.from_mapping(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            logger.warning("metrics cache %s unreadable (%s); refetching", path.name, error)
     load = partial(registry.load_metrics, config=RegistryConfig.from_settings(settings))
-    return HoldoutMetrics.from_mapping(_artifact(champion, "holdout metrics", load))
+    metrics = _artifact(champion, "holdout metrics", load)
+    found = HoldoutMetrics.from_mapping(metrics)
+    write_private(path, json.dumps(metrics))
+    return found
 
 
 def _artifact(champion: Champion, what: str, load: Callable[[str], T]) -> T:
