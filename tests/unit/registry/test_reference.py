@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,3 +81,38 @@ def test_an_old_reference_without_a_split_gives_out_of_fold_scores() -> None:
     frame = pd.DataFrame({"Age": [30, 40], "attrition_probability": [0.2, 0.1]})
     marginals = marginals_from_legacy(frame, FEATURE_NAMES)
     assert marginals.scores == {"out_of_fold": (0.1, 0.2)} and list(marginals.features) == ["Age"]
+
+
+def _version_with(config: Any, files: dict[str, Any]) -> str:
+    """A registered version whose run carries ``files`` (artifact path -> frame or dict)."""
+    from attrition.registry import connect, ensure_experiment
+
+    client = connect(config)
+    run = client.create_run(ensure_experiment(client, config))
+    for path, content in files.items():
+        if isinstance(content, pd.DataFrame):
+            folder = Path(tempfile.mkdtemp())
+            content.to_parquet(folder / Path(path).name, index=False)
+            client.log_artifact(
+                run.info.run_id, str(folder / Path(path).name), str(Path(path).parent)
+            )
+        else:
+            client.log_dict(run.info.run_id, content, path)
+    if not client.search_registered_models(f"name = '{config.model_name}'"):
+        client.create_registered_model(config.model_name)
+    uri = f"runs:/{run.info.run_id}/model"
+    version = client.create_model_version(config.model_name, uri, run_id=run.info.run_id)
+    return str(version.version)
+
+
+def test_load_reference_reads_marginals_and_converts_an_old_versions_rows(config: Any) -> None:
+    from attrition.registry import MARGINALS_ARTIFACT, REFERENCE_ARTIFACT, load_reference
+
+    rows = generate_workforce(60, 2).loc[:, list(FEATURE_NAMES)]
+    legacy = rows.assign(attrition_probability=np.linspace(0, 1, 60), reference_split="train")
+    old = _version_with(config, {REFERENCE_ARTIFACT: legacy})
+    converted = load_reference(old, config)
+    assert converted == marginals_from_legacy(legacy, FEATURE_NAMES) and converted.rows == 60
+    marginals = marginals_from_frame(rows, FEATURE_NAMES, {"holdout": [0.3, 0.1]})
+    new = _version_with(config, {MARGINALS_ARTIFACT: marginals.to_dict()})
+    assert load_reference(new, config) == marginals
