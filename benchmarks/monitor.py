@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -89,20 +90,26 @@ def prepare(name: str, source: Path, workdir: Path) -> dict[str, str]:
     return env
 
 
-def monitor_once(env: dict[str, str], current: Path) -> float:
-    """Wall seconds of one `attrition monitor --current FILE --json`; it must succeed."""
-    started = time.perf_counter()
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def monitor_once(env: dict[str, str], current: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one `attrition monitor --current FILE --json` (it must
+    succeed). CPU time (user + system of the child) is what a busy machine distorts least."""
+    started, cpu = time.perf_counter(), _cpu_of_children()
     done = subprocess.run(
         [str(ATTRITION), "monitor", "--current", str(current), "--json"], env=env,
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
-    elapsed = time.perf_counter() - started
+    elapsed, used = time.perf_counter() - started, _cpu_of_children() - cpu
     if done.returncode != 0:
         raise SystemExit(f"monitor failed ({done.returncode}):\n{done.stderr[-3000:]}")
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     if answer.get("current_rows") is None:
         raise SystemExit(f"unexpected answer: {done.stdout[-500:]}")
-    return elapsed
+    return elapsed, used
 
 
 def bytecode_note() -> str:
@@ -136,20 +143,26 @@ def measure(baseline: str, rows: int, runs: int, workdir: Path) -> None:
         "baseline": prepare("baseline", old_tree, workdir),
         "this tree": prepare("new", REPO, workdir),
     }
-    times: dict[str, list[float]] = {name: [] for name in sides}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
     for env in sides.values():
         monitor_once(env, current)  # warm-up: fills the reference cache
     for _ in range(runs):
         for name, env in sides.items():
             times[name].append(monitor_once(env, current))
-    medians = {name: statistics.median(values) for name, values in times.items()}
     print(bytecode_note())
-    print(f"attrition monitor --current ({rows} rows), median of {runs}:")
-    for name, values in times.items():
-        shown = ", ".join(f"{v:.2f}" for v in values)
-        print(f"  {name:10s} {medians[name]:6.2f} s  ({shown})")
-    ratio = medians["baseline"] / medians["this tree"]
-    print(f"  speed-up   {ratio:6.2f}x  (baseline {baseline})")
+    print(f"attrition monitor --current ({rows} rows), median of {runs}; load {_load()}:")
+    for index, what in enumerate(("wall", "cpu")):
+        medians = {name: statistics.median(t[index] for t in ts) for name, ts in times.items()}
+        for name, ts in times.items():
+            shown = ", ".join(f"{t[index]:.2f}" for t in ts)
+            print(f"  {what:4s} {name:10s} {medians[name]:6.2f} s  ({shown})")
+        ratio = medians["baseline"] / medians["this tree"]
+        print(f"  {what:4s} speed-up   {ratio:6.2f}x  (baseline {baseline})")
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def main() -> None:
