@@ -97,14 +97,9 @@ def _features_table(result: dict[str, Any]) -> Table:
 
 
 def _window_line(window: dict[str, Any]) -> str:
-    if "people" in window:  # the prediction log, counted as people (attrition.workforce)
-        text = (
-            f"{window['source']}: {window['people']:,} people from {window['raw_rows']:,} "
-            f"predictions ({window['what_if_rows']:,} what-if, {window['repeat_rows']:,} "
-            "repeats left out)"
-        )
-    else:
-        text = f"{window['source']}: {window['rows']:,} rows"
+    from attrition.monitoring.service import source_line  # imported already by `monitor`
+
+    text = source_line(window)
     if window.get("window_start"):
         text += f" from {window['window_start']} to {window['window_end']} ({window['rule']})"
     return escape(text)

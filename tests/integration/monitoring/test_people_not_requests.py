@@ -137,6 +137,8 @@ def test_what_ifs_and_rescoring_are_not_drift_but_an_overtime_surge_is(
     assert summary["employees"] == window["employees"] == PEOPLE
     caption = window_caption(calm["summary"], calm["current_rows"], calm["source"])
     assert caption.startswith(f"{PEOPLE} people ({PEOPLE} employees")
+    html = httpx.get(f"{url}/v1/monitoring/reports/{calm['id']}/html", headers=viewer, timeout=30)
+    assert f"{PEOPLE} people from {sent} predictions" in html.text
 
     shifted = _overtime_surge(rows, 0.45, seed=WORKFORCE_SEED)
     with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
