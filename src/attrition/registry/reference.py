@@ -27,10 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-import numpy.typing as npt
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and pandas load when a reference is built or expanded
+    import numpy.typing as npt
     import pandas as pd
 
 MARGINALS_ARTIFACT: Final = "reference/marginals.json"
@@ -58,6 +56,8 @@ class Marginal:
 
     def column(self, categorical: bool) -> npt.NDArray[Any]:
         """The column back, each value repeated by its count, missing ones last."""
+        import numpy as np
+
         if categorical:
             present = [v for v, n in zip(self.values, self.counts, strict=True) for _ in range(n)]
             return np.array([*present, *([None] * self.missing)], dtype=object)
@@ -101,7 +101,7 @@ def _marginal(entry: Mapping[str, Any]) -> Marginal:
 
 
 def _plain(value: Any) -> Value:
-    item = value.item() if isinstance(value, np.generic) else value
+    item = value.item() if hasattr(value, "item") and not isinstance(value, str) else value
     if isinstance(item, float) and item.is_integer():
         return int(item)
     return item if isinstance(item, int | float) else str(item)
@@ -123,6 +123,8 @@ def marginal(values: Iterable[Any]) -> Marginal:
 
 def sorted_scores(values: Iterable[Any]) -> tuple[float, ...]:
     """Pure: finite scores, sorted (no order left to link them to rows)."""
+    import numpy as np
+
     numbers = np.asarray(list(values), dtype=np.float64)
     return tuple(float(v) for v in np.sort(numbers[np.isfinite(numbers)]))
 
