@@ -97,7 +97,9 @@ def _features_table(result: dict[str, Any]) -> Table:
 
 
 def _window_line(window: dict[str, Any]) -> str:
-    text = f"{window['source']}: {window['rows']:,} rows"
+    from attrition.monitoring.service import source_line  # imported already by `monitor`
+
+    text = source_line(window)
     if window.get("window_start"):
         text += f" from {window['window_start']} to {window['window_end']} ({window['rule']})"
     return escape(text)

@@ -22,9 +22,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,6 +37,9 @@ from attrition.monitoring.drift import DriftResult
 from attrition.monitoring.findings import Finding
 from attrition.monitoring.performance import PerformanceResult
 from attrition.settings import Settings
+
+if TYPE_CHECKING:  # httpx is imported when an alert is sent
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +268,8 @@ def post_json(
     headers: Mapping[str, str] | None = None,
 ) -> tuple[bool, str]:
     """POST with bounded retries on transport errors, 429 and 5xx; (delivered, detail)."""
+    import httpx
+
     detail = "not attempted"
     for attempt in range(config.retries + 1):
         if attempt:
@@ -448,6 +452,8 @@ def _deliver(
 ) -> list[ChannelResult]:
     if not channels:
         return []
+    import httpx
+
     own = client is None
     http = client or httpx.Client(timeout=config.timeout_seconds)
     try:

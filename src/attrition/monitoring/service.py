@@ -62,6 +62,17 @@ def report_url(settings: Settings, report_id: int) -> str:
     return f"{settings.api_url.rstrip('/')}/v1/monitoring/reports/{report_id}/html"
 
 
+def source_line(window: dict[str, Any]) -> str:
+    """The report's "current data" line: for the prediction log, who was counted."""
+    if "people" not in window:
+        return f"{window['source']} ({window['rows']:,} rows)"
+    return (
+        f"{window['source']}: {window['people']:,} people from {window['raw_rows']:,} "
+        f"predictions ({window['what_if_rows']:,} what-if, {window['repeat_rows']:,} repeats "
+        "left out; the latest real prediction per person)"
+    )
+
+
 def store_report(check: Check, database_url: str, now: datetime) -> tuple[int, str]:
     """Insert the report row (verdicts, summary with the rows used, HTML); (id, html)."""
     provenance = check.window.provenance
@@ -71,7 +82,7 @@ def store_report(check: Check, database_url: str, now: datetime) -> tuple[int, s
         model_name=check.champion.name,
         model_version=check.champion.version,
         performance=check.performance,
-        source=provenance.source,
+        source=source_line(provenance.to_dict()),
         window=window if provenance.window_end is not None else None,
         generated_at=now,
         sections=sections(check.fairness, check.quality),

@@ -9,6 +9,7 @@ inside the functions, so importing this package is cheap.
 - ``aliases``: ``champion`` / ``challenger``, audited moves, promote and rollback.
 - ``trail``: the audit trail of alias moves.
 - ``artifacts``: what a version carries, and loading it.
+- ``reference``: the drift reference format (per-feature marginals, sorted scores).
 - ``versions``: the champion's facts, a version's metadata, the version history.
 """
 
@@ -26,6 +27,7 @@ from attrition.registry.aliases import (
 )
 from attrition.registry.artifacts import (
     CAPACITY_ARTIFACT,
+    CURVES_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     METRICS_ARTIFACT,
@@ -47,6 +49,7 @@ from attrition.registry.client import (
     ensure_experiment,
 )
 from attrition.registry.config import RegistryConfig
+from attrition.registry.reference import MARGINALS_ARTIFACT, Marginal, ReferenceMarginals
 from attrition.registry.trail import AliasMove, alias_history, champion_stack, record_move
 from attrition.registry.versions import (
     ChampionInfo,
@@ -61,8 +64,10 @@ __all__ = [
     "CAPACITY_ARTIFACT",
     "CHALLENGER",
     "CHAMPION",
+    "CURVES_ARTIFACT",
     "FAIRNESS_ARTIFACT",
     "IMPORTANCE_ARTIFACT",
+    "MARGINALS_ARTIFACT",
     "METRICS_ARTIFACT",
     "MODEL_ARTIFACT",
     "REFERENCE_ARTIFACT",
@@ -70,6 +75,8 @@ __all__ = [
     "REFERENCE_SPLIT_COLUMN",
     "AliasMove",
     "ChampionInfo",
+    "Marginal",
+    "ReferenceMarginals",
     "RegistryConfig",
     "VersionEntry",
     "VersionInfo",

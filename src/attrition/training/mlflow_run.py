@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,16 +17,18 @@ import optuna
 
 from attrition.errors import AttritionError
 from attrition.registry.artifacts import (
+    CURVES_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     METRICS_ARTIFACT,
     MODEL_ARTIFACT,
 )
+from attrition.registry.reference import MARGINALS_ARTIFACT
 from attrition.schema import SCHEMA_VERSION
 from attrition.training import plots
 from attrition.training.gate import GatePolicy, GateVerdict
 from attrition.training.pipeline import Evaluation, PreparedData, TrainingOptions
-from attrition.training.reference_sample import reference_frame
+from attrition.training.reference_sample import reference_marginals
 from attrition.training.report import fairness_markdown, model_card
 from attrition.training.tradeoff import log_tradeoff, tradeoff_markdown
 
@@ -159,10 +160,17 @@ def log_documents(
         importance=evaluation.importance,
     )
     mlflow.log_text(card + tradeoff_markdown(curve), "model_card.md")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "reference.parquet"
-        reference_frame(data, evaluation, seed).to_parquet(path, index=False)
-        mlflow.log_artifact(str(path), artifact_path="reference")
+    log_reference(data, evaluation)
+
+
+def log_reference(data: PreparedData, evaluation: Evaluation) -> None:
+    """The drift reference (marginals, sorted scores) and the holdout curves: no row that
+    links a person's attributes (``registry/reference.py``)."""
+    from attrition.serving.inference.model_extras import compute_curves
+
+    mlflow.log_dict(reference_marginals(data, evaluation).to_dict(), MARGINALS_ARTIFACT)
+    curves = compute_curves(data.y_holdout, evaluation.holdout_probabilities)
+    mlflow.log_dict(curves, CURVES_ARTIFACT)
 
 
 def log_metrics(evaluation: Evaluation, best_value: float) -> None:

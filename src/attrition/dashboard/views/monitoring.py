@@ -18,6 +18,7 @@ from attrition.dashboard.panels.monitoring import (
     performance_rows,
     prediction_drift,
     reports_table,
+    window_caption,
     window_rows,
 )
 from attrition.dashboard.panels.monitoring_findings import (
@@ -54,9 +55,9 @@ def show_verdicts(detail: ReportDetail) -> None:
     columns[1].metric("Drifted share", f"{detail.drift_share:.0%}")
     columns[2].metric("Prediction drift", "yes" if detail.prediction_drift else "no")
     columns[3].metric("Performance decay", "yes" if detail.performance_decay else "no")
+    checked = window_caption(detail.summary, detail.current_rows, detail.source)
     st.caption(
-        f"Model v{detail.model_version}; {detail.reference_rows:,} reference rows vs "
-        f"{detail.current_rows:,} current rows from {detail.source}."
+        f"Model v{detail.model_version}; {detail.reference_rows:,} reference rows vs {checked}."
     )
 
 

@@ -3,8 +3,8 @@ fairness report, global importance, evaluation curves and the capacity trade-off
 version's run (versions trained before the trade-off was logged have none).
 
 Read from the run's artifacts once per loaded version and cached (never per request).
-Curves come from a ``curves/curves.json`` artifact when training logged one; otherwise
-they are computed from the reference sample's holdout rows (label and served score).
+Curves come from the ``curves/curves.json`` artifact training logs; versions trained before
+it have them computed from their old reference sample's holdout rows (label and score).
 Aliases move at any time, so they are read from the registry with a short cache.
 """
 
@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from attrition.registry import (
     CAPACITY_ARTIFACT,
+    CURVES_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     REFERENCE_ARTIFACT,
@@ -38,7 +39,6 @@ from attrition.schema import POSITIVE_LABEL, TARGET
 
 logger = logging.getLogger(__name__)
 
-CURVES_ARTIFACT = "curves/curves.json"
 CALIBRATION_BINS = 10
 MAX_CURVE_POINTS = 200
 ALIAS_TTL_SECONDS = 5.0
