@@ -36,7 +36,6 @@ ATTRITION = [sys.executable, "-m", "attrition"]
 TRAITS = ("Age", "Gender", "MonthlyIncome", "MaritalStatus")
 WINDOW = 1200  # bytes either side of the income: one JSON row or CSV line and more
 SCORED_ROWS = 60
-REFERENCE_ONLY = "/reference/"  # the drift reference (and its cache): H-win stores marginals
 
 
 def site_env(root: Path) -> dict[str, str]:
@@ -64,7 +63,8 @@ def attrition(env: dict[str, str], *args: str, timeout: float = 600) -> dict[str
 
 def chosen_people(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Among the rows scored, two whose incomes nobody else in the file has: the person to
-    erase, and a control who must still be found."""
+    erase, and a control who must still be found. High incomes sit far from the categorical
+    sections of the drift reference's marginals, so only a real row can match around one."""
     counts = frame["MonthlyIncome"].value_counts()
     chosen = [
         {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
@@ -224,7 +224,4 @@ def test_after_erase_the_person_is_in_no_file_no_artifact_and_no_later_backup(
     assert examples, "the logged model has an input example"
     people = {tuple(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)}
     assert not any(set(example) <= set(row) for example in examples for row in people)
-    found = findings([var, backup], person, key)
-    if found and all(REFERENCE_ONLY in path for path in found):
-        pytest.xfail(f"only the drift reference sample still holds the row: {found}")
-    assert found == []
+    assert findings([var, backup], person, key) == []
