@@ -28,6 +28,13 @@ def emit(result: Mapping[str, Any], as_json: bool, render: Callable[[], None]) -
         render()
 
 
+def get_settings() -> Settings:
+    """The process settings; pydantic is imported when a command runs, not for ``--help``."""
+    from attrition.settings import get_settings as process_settings
+
+    return process_settings()
+
+
 def cli_actor() -> str:
     """Who runs a command, as the audit trail records it."""
     return f"cli:{getpass.getuser()}"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from attrition.cli._common import JsonOption, console, emit
-from attrition.settings import get_settings
+from attrition.cli._common import JsonOption, console, emit, get_settings
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from attrition.cli._common import JsonOption, console, emit, err_console
-from attrition.operations.quickstart import Step, run_quickstart
-from attrition.settings import get_settings
+from attrition.cli._common import JsonOption, console, emit, err_console, get_settings
+
+if TYPE_CHECKING:  # the quickstart's steps import the ML stack: only when it runs
+    from attrition.operations.quickstart import Step
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +29,8 @@ def quickstart(
     as_json: bool = JsonOption,
 ) -> None:
     """Migrate, load data, train, promote, and say how to open the API and dashboard."""
+    from attrition.operations.quickstart import run_quickstart
+
     progress = err_console if as_json else console  # keep stdout for the JSON line
     result = run_quickstart(
         get_settings(),

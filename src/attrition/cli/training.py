@@ -8,8 +8,14 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, cli_actor, console, emit, migrated_database
-from attrition.settings import get_settings
+from attrition.cli._common import (
+    JsonOption,
+    cli_actor,
+    console,
+    emit,
+    get_settings,
+    migrated_database,
+)
 
 if TYPE_CHECKING:  # the ML stack is imported when a command runs, not for --help
     from attrition.settings import Settings
