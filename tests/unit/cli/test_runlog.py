@@ -42,7 +42,7 @@ def test_a_quiet_run_sends_library_output_to_the_log_only(
         assert said in log
     assert "a stray print to stdout" in log
     assert "the command's own line" not in log
-    assert stat.S_IMODE(os.stat(log_path(tmp_path)).st_mode) == 0o600
+    assert stat.S_IMODE(log_path(tmp_path).stat().st_mode) == 0o600
 
 
 def test_verbose_shows_library_output_on_the_console_and_still_logs_it(
