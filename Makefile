@@ -17,7 +17,8 @@ help: ## List the targets
 
 # The setup prints one line per stage and nothing a user has to ignore: pip's warnings
 # (-qq keeps its errors), uv's package list (--quiet keeps its errors) and make's own echo
-# are silenced.
+# are silenced. --compile-bytecode writes the .pyc files at install time, so every command
+# starts without compiling its imports (also where PYTHONDONTWRITEBYTECODE is set).
 $(UV):
 	@echo "Installing uv $(UV_VERSION) into $(UV_HOME)/ ..."
 	@$(PYTHON) -m venv $(UV_HOME)
@@ -26,11 +27,11 @@ $(UV):
 
 install: $(UV) ## Create .venv with the locked runtime dependencies
 	@echo "Installing the locked dependencies into $(VENV)/ ..."
-	@$(UV) sync --quiet --frozen --no-dev --python $(PYTHON)
+	@$(UV) sync --quiet --compile-bytecode --frozen --no-dev --python $(PYTHON)
 
 install-dev: $(UV) ## Create .venv with runtime and dev dependencies
 	@echo "Installing the locked runtime and dev dependencies into $(VENV)/ ..."
-	@$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
+	@$(UV) sync --quiet --compile-bytecode --frozen --extra dev --python $(PYTHON)
 
 demo: install ## Run the whole main job on embedded defaults (SQLite, local MLflow)
 	@$(BIN)/attrition quickstart
