@@ -87,6 +87,21 @@ def measure(src: Path, var_dir: Path, runs: int, eager: bool = False) -> dict[st
     return {" ".join(args): median_seconds(_command(args, eager), env, runs) for args in COMMANDS}
 
 
+def bytecode_note() -> str:
+    """Whether imports read compiled bytecode: without it every run compiles its imports."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sqlalchemy")
+    origin = Path(spec.origin) if spec and spec.origin else None
+    compiled = origin is not None and Path(importlib.util.cache_from_source(str(origin))).exists()
+    if compiled:
+        return "site-packages bytecode: compiled"
+    return (
+        "site-packages bytecode: NOT compiled (PYTHONDONTWRITEBYTECODE or a fresh venv): every "
+        "run compiles its imports; `make install` compiles them (uv sync --compile-bytecode)"
+    )
+
+
 def _report(ours: dict[str, float], baseline: dict[str, float] | None, label: str) -> None:
     for name, seconds in ours.items():
         verdict = "meets" if seconds <= TARGET_SECONDS else "MISSES"
@@ -105,6 +120,7 @@ def main() -> None:
     )
     options = parser.parse_args()
     print(f"python: {sys.executable}; {options.runs} runs per command, median wall time")
+    print(bytecode_note())
     workdir = Path(tempfile.mkdtemp(prefix="attrition-cli-startup-"))
     source = None
     try:

@@ -13,6 +13,7 @@ streams (:class:`RunStreams`), which it must use instead of ``sys.stdout``.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -45,14 +46,21 @@ class RunStreams:
     log_path: Path
 
 
-class LogStream:
-    """A text stream that sends each written line to a logger (partial lines wait)."""
+class LogStream(io.TextIOBase):
+    """A text stream that sends each written line to a logger (partial lines wait); it has
+    no file descriptor, like ``io.StringIO``."""
+
+    encoding = "utf-8"
 
     def __init__(self, logger: logging.Logger, level: int = logging.INFO) -> None:
+        super().__init__()
         self.logger = logger
         self.level = level
         self.pending = ""
         self.busy = False  # a failing log handler reports to stderr: do not loop
+
+    def writable(self) -> bool:
+        return True
 
     def write(self, text: str) -> int:
         if self.busy:
