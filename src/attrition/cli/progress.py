@@ -78,9 +78,14 @@ def _trials(console: Console) -> Progress:
 
 
 class RunDisplay:
-    """The live display of one run; use as a context manager."""
+    """The live display of one run; use as a context manager.
 
-    def __init__(self, console: Console, steps: int | None = None) -> None:
+    With ``live=False`` (``--verbose``: log lines go to the console, which a live display
+    would garble) each step is a line of its own instead.
+    """
+
+    def __init__(self, console: Console, steps: int | None = None, live: bool = True) -> None:
+        self.is_live = live
         self.progress = _steps(console)
         self.trials = _trials(console)
         self.live = Live(
@@ -97,7 +102,8 @@ class RunDisplay:
         self.trials_done = 0
 
     def __enter__(self) -> RunDisplay:
-        self.live.start()
+        if self.is_live:
+            self.live.start()
         return self
 
     def __exit__(
@@ -106,7 +112,8 @@ class RunDisplay:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.live.stop()
+        if self.is_live:
+            self.live.stop()
 
     def line(self, renderable: RenderableType) -> None:
         """A line that stays (printed above the live part)."""
@@ -117,6 +124,8 @@ class RunDisplay:
         self.step_index += 1
         of = f"{self.step_index}/{self.steps} " if self.steps else ""
         description = f"[bold cyan]{of}[/]{title}"
+        if not self.is_live:
+            self.line(f"[bold cyan]→[/] {description} ...")
         if self.step_task is None:
             self.step_task = self.progress.add_task(description, total=None)
         else:

@@ -44,7 +44,7 @@ def quickstart(
     settings = get_settings()
     with quiet_run(settings.var_dir, verbose=verbose) as streams:
         out = Console(file=streams.stderr if as_json else streams.stdout)  # stdout: the JSON
-        with RunDisplay(out, steps=len(quickstart_steps())) as display:
+        with RunDisplay(out, steps=len(quickstart_steps()), live=not verbose) as display:
             result = run_quickstart(
                 settings,
                 data,

@@ -67,7 +67,7 @@ def train(
     }
     with quiet_run(settings.var_dir, verbose=verbose) as streams:
         out = Console(file=streams.stderr if as_json else streams.stdout)  # stdout: the JSON
-        with RunDisplay(out) as display:
+        with RunDisplay(out, live=not verbose) as display:
             done = _run_training(settings, data, overrides, join, not no_promote, display)
     payload = {**done.to_json(), "log_file": str(streams.log_path)}
     emit(payload, as_json, lambda: _render(done, streams.log_path))

@@ -118,3 +118,14 @@ def test_the_display_leaves_only_its_lines_on_a_console_that_is_not_a_terminal()
         display.training(TrainingProgress("search", 1, 4, 0.8))
         display.line("✓ migrate")
     assert console.file.getvalue().strip() == "✓ migrate"  # type: ignore[attr-defined]
+
+
+def test_without_the_live_part_each_step_is_a_line() -> None:
+    """`--verbose`: log lines share the console, so the steps are plain lines."""
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    with RunDisplay(console, steps=2, live=False) as display:
+        display.step("Migrating")
+        display.training(TrainingProgress("search", 1, 4, 0.8))
+        display.line("✓ migrate")
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines == ["→ 1/2 Migrating ...", "✓ migrate"]
