@@ -165,9 +165,10 @@ def train_step(context: QuickstartContext) -> dict[str, Any]:
         on_progress=context.on_progress,
     )
     result = train_model(source.frame, options)
+    limit = " (the search's time limit)" if result.stopped_by == "timeout" else ""
     summary = (
         f"version {result.model_version}: holdout ROC-AUC {result.metrics['roc_auc']:.3f}, "
-        f"threshold {result.threshold:.3f}, {result.trials_completed} trials, "
+        f"threshold {result.threshold:.3f}, {result.trials_completed} trials{limit}, "
         f"{'promoted' if result.promoted else 'not promoted'}"
     )
     return {**result.to_json(), "summary": summary}
