@@ -90,12 +90,20 @@ def log_path(var_dir: Path) -> Path:
     return var_dir / LOG_FILE
 
 
+class PrivateLogFile(RotatingFileHandler):
+    """A rotating log file that every rollover creates private to the owner (0600)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+        return io.TextIOWrapper(
+            io.FileIO(fd, "a"), encoding=self.encoding, errors=self.errors, line_buffering=False
+        )
+
+
 def open_log_handler(path: Path) -> logging.Handler:
-    """A rotating file handler on ``path``, created private to the owner (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8")
+    """The run log's handler on ``path``, in a folder private to the owner (0700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handler = PrivateLogFile(path, maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     return handler
 

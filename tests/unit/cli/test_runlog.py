@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from attrition.cli.progress import RunDisplay
-from attrition.cli.runlog import LogStream, log_path, quiet_run
+from attrition.cli.runlog import LogStream, PrivateLogFile, log_path, quiet_run
 from attrition.training.progress import TrainingProgress
 
 
@@ -129,3 +129,20 @@ def test_without_the_live_part_each_step_is_a_line() -> None:
         display.line("✓ migrate")
     lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
     assert lines == ["→ 1/2 Migrating ...", "✓ migrate"]
+
+
+def test_the_log_stays_private_after_it_rotates(tmp_path: Path) -> None:
+    path = tmp_path / "attrition.log"
+    handler = PrivateLogFile(path, maxBytes=200, backupCount=2, encoding="utf-8")
+    logger = logging.getLogger("attrition.test.rotation")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        for n in range(20):
+            logger.warning("line %d of a log that rotates", n)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    files = sorted(path.parent.iterdir())
+    assert [f.name for f in files] == ["attrition.log", "attrition.log.1", "attrition.log.2"]
+    assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
