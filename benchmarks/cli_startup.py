@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -49,14 +50,27 @@ def _command(args: tuple[str, ...], eager: bool) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def median_seconds(command: list[str], env: dict[str, str], runs: int) -> float:
-    """Median wall time of ``runs`` fresh subprocesses (each must succeed)."""
-    times = []
+Timing = tuple[float, float]  # median wall seconds, median CPU seconds (user + system)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def median_seconds(command: list[str], env: dict[str, str], runs: int) -> Timing:
+    """Median wall and CPU time of ``runs`` fresh subprocesses (each must succeed).
+
+    On a loaded machine the wall time grows with the load; the CPU time much less, and on
+    a quiet machine the two are close.
+    """
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(_children_cpu() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def _baseline_source(workdir: Path, ref: str) -> Path | None:
@@ -80,7 +94,7 @@ def _remove_worktree(source: Path | None) -> None:
         )
 
 
-def measure(src: Path, var_dir: Path, runs: int, eager: bool = False) -> dict[str, float]:
+def measure(src: Path, var_dir: Path, runs: int, eager: bool = False) -> dict[str, Timing]:
     """Median seconds per command, with the code in ``src`` on a migrated data folder."""
     env = _env(var_dir, src)
     subprocess.run(_command(("db", "upgrade"), False), env=env, check=True, capture_output=True)
@@ -102,13 +116,19 @@ def bytecode_note() -> str:
     )
 
 
-def _report(ours: dict[str, float], baseline: dict[str, float] | None, label: str) -> None:
-    for name, seconds in ours.items():
+def _report(ours: dict[str, Timing], baseline: dict[str, Timing] | None, label: str) -> None:
+    for name, (seconds, cpu) in ours.items():
         verdict = "meets" if seconds <= TARGET_SECONDS else "MISSES"
-        line = f"attrition {name:<10} {seconds:6.2f} s ({verdict} <= {TARGET_SECONDS} s)"
+        line = (
+            f"attrition {name:<10} {seconds:5.2f} s wall, {cpu:5.2f} s CPU "
+            f"({verdict} <= {TARGET_SECONDS} s)"
+        )
         if baseline is not None:
-            before = baseline[name]
-            line += f"; {label} {before:6.2f} s, {before / seconds:4.1f}x faster now"
+            before, before_cpu = baseline[name]
+            line += (
+                f"; {label}: {before:5.2f} s wall, {before_cpu:5.2f} s CPU; "
+                f"{before / seconds:4.1f}x faster now ({before_cpu / cpu:4.1f}x in CPU)"
+            )
         print(line)
 
 
@@ -119,7 +139,7 @@ def main() -> None:
         "--baseline", default=BASELINE_COMMIT, help="Git ref to compare with, or 'none'."
     )
     options = parser.parse_args()
-    print(f"python: {sys.executable}; {options.runs} runs per command, median wall time")
+    print(f"python: {sys.executable}; {options.runs} runs per command, medians")
     print(bytecode_note())
     workdir = Path(tempfile.mkdtemp(prefix="attrition-cli-startup-"))
     source = None
