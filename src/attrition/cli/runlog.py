@@ -25,6 +25,8 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Final, TextIO
 
+from attrition.errors import AttritionError
+
 LOG_FILE: Final = Path("logs") / "attrition.log"
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_BYTES: Final = 5_000_000  # then rotated, three old files kept
@@ -102,8 +104,15 @@ class PrivateLogFile(RotatingFileHandler):
 
 def open_log_handler(path: Path) -> logging.Handler:
     """The run log's handler on ``path``, in a folder private to the owner (0700)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handler = PrivateLogFile(path, maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler = PrivateLogFile(path, maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise AttritionError(
+            f"cannot write the run log {path}: {reason}; set ATTRITION_VAR_DIR to a folder "
+            "you can write to"
+        ) from None
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     return handler
 

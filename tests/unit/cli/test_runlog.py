@@ -16,7 +16,14 @@ import pytest
 from rich.console import Console
 
 from attrition.cli.progress import RunDisplay
-from attrition.cli.runlog import LogStream, PrivateLogFile, log_path, quiet_run
+from attrition.cli.runlog import (
+    LogStream,
+    PrivateLogFile,
+    log_path,
+    open_log_handler,
+    quiet_run,
+)
+from attrition.errors import AttritionError
 from attrition.training.progress import TrainingProgress
 
 
@@ -146,3 +153,10 @@ def test_the_log_stays_private_after_it_rotates(tmp_path: Path) -> None:
     files = sorted(path.parent.iterdir())
     assert [f.name for f in files] == ["attrition.log", "attrition.log.1", "attrition.log.2"]
     assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+
+
+def test_a_run_log_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "var"
+    blocked.write_text("a file where the data folder should be")
+    with pytest.raises(AttritionError, match=r"cannot write the run log .*ATTRITION_VAR_DIR"):
+        open_log_handler(log_path(blocked))
