@@ -9,6 +9,7 @@ transient: when the command ends it disappears and only the lines printed throug
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,6 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Column
 from rich.text import Text
@@ -51,6 +51,24 @@ class _Trials(ProgressColumn):
         return text
 
 
+class _Eta(ProgressColumn):
+    """Time left: the estimate from the trials' speed, capped by the search's time limit."""
+
+    max_refresh = 0.5
+
+    def render(self, task: Task) -> Text:
+        remaining = 0.0 if task.finished else task.time_remaining
+        deadline = task.fields.get("deadline")
+        if deadline is not None and not task.finished:
+            left = max(0.0, deadline - time.monotonic())
+            remaining = left if remaining is None else min(remaining, left)
+        if remaining is None:
+            return Text("-:--:--", style="progress.remaining")
+        minutes, seconds = divmod(int(remaining), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"{hours}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
+
+
 def _steps(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(),
@@ -68,7 +86,7 @@ def _trials(console: Console) -> Progress:
         TextColumn("elapsed"),
         TimeElapsedColumn(),
         TextColumn("ETA"),
-        TimeRemainingColumn(),
+        _Eta(),
         TextColumn(
             "[dim]{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")
         ),
@@ -136,8 +154,12 @@ class RunDisplay:
         """A training progress event: the trials bar follows the search, then the stages."""
         if self.trials_task is None:
             adopt_library_loggers()  # Optuna is loaded now: its lines go to the run log
+            limit = event.time_limit_s
             self.trials_task = self.trials.add_task(
-                event.title, total=event.trials_total or None, trials=True, best=None
+                event.title,
+                total=event.trials_total or None,
+                best=None,
+                deadline=None if limit is None else time.monotonic() + limit,
             )
         if event.stage == "search":
             self.trials_done = event.trials_done

@@ -274,7 +274,7 @@ def _search_progress(options: TrainingOptions) -> list[SearchProgress]:
     """The progress callback of the search (none when nobody listens), already started."""
     if options.on_progress is None:
         return []
-    progress = SearchProgress(options.on_progress, options.n_trials)
+    progress = SearchProgress(options.on_progress, options.n_trials, options.timeout_s)
     progress.start()
     return [progress]
 

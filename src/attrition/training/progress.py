@@ -31,6 +31,7 @@ class TrainingProgress:
     trials_done: int = 0
     trials_total: int = 0
     best_cv_roc_auc: float | None = None
+    time_limit_s: float | None = None  # the search stops at this limit even with trials left
 
     @property
     def title(self) -> str:
@@ -49,17 +50,21 @@ def tell(listener: ProgressListener | None, stage: Stage) -> None:
 class SearchProgress:
     """Optuna callback: reports every trial this process finishes (complete, pruned, failed)."""
 
-    def __init__(self, listener: ProgressListener, total: int) -> None:
+    def __init__(
+        self, listener: ProgressListener, total: int, time_limit_s: float | None = None
+    ) -> None:
         self.listener = listener
         self.total = total
+        self.time_limit_s = time_limit_s
         self.done = 0
 
     def start(self) -> None:
-        self.listener(TrainingProgress("search", 0, self.total))
+        self.listener(TrainingProgress("search", 0, self.total, None, self.time_limit_s))
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self.done += 1
-        self.listener(TrainingProgress("search", self.done, self.total, best_value(study)))
+        best = best_value(study)
+        self.listener(TrainingProgress("search", self.done, self.total, best, self.time_limit_s))
 
 
 def best_value(study: optuna.Study) -> float | None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import stat
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -160,3 +162,16 @@ def test_a_run_log_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> 
     blocked.write_text("a file where the data folder should be")
     with pytest.raises(AttritionError, match=r"cannot write the run log .*ATTRITION_VAR_DIR"):
         open_log_handler(log_path(blocked))
+
+
+def test_the_eta_never_passes_the_search_time_limit() -> None:
+    console = Console(file=io.StringIO(), width=160, force_terminal=True)
+    with RunDisplay(console) as display:
+        display.step("Training")
+        display.training(TrainingProgress("search", 0, 40, None, time_limit_s=5))
+        time.sleep(0.3)
+        display.training(TrainingProgress("search", 1, 40, 0.8, time_limit_s=5))
+        eta = re.search(r"ETA (\d+):(\d\d):(\d\d)", _snapshot(display))
+        assert eta is not None
+        # by speed alone: 39 trials x 0.3 s; the search stops at 5 s
+        assert int(eta.group(1)) * 3600 + int(eta.group(2)) * 60 + int(eta.group(3)) <= 5
