@@ -112,7 +112,7 @@ def bytecode_note() -> str:
         return "site-packages bytecode: compiled"
     return (
         "site-packages bytecode: NOT compiled (PYTHONDONTWRITEBYTECODE or a fresh venv): every "
-        "run compiles its imports; `make install` compiles them (uv sync --compile-bytecode)"
+        "run compiles its imports; `make install` compiles them (UV_COMPILE_BYTECODE=1)"
     )
 
 

@@ -12,8 +12,11 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from attrition.capacity import DEFAULT_CAPACITY, Capacity
+from attrition.errors import AttritionError
 
 
 class Settings(BaseSettings):
@@ -51,7 +54,10 @@ class Settings(BaseSettings):
     cv_folds: int = Field(default=5, ge=2)
     cv_repeats: int = Field(default=2, ge=1)
     holdout_fraction: float = Field(default=0.2, gt=0, lt=0.5)
-    threshold_policy: str = "f2"  # "f2" or "cost"
+    threshold_policy: str = "f2"  # "f2", "cost" or "capacity"
+    # HR's capacity: a share (0.2, 20%) or a number of people (40); the capacity policy's
+    # limit and the workforce summary's "expected leavers caught"
+    capacity: str = DEFAULT_CAPACITY
     cost_missed_leaver: float = Field(default=5.0, gt=0)
     cost_intervention: float = Field(default=1.0, gt=0)
     gate_config: Path = Path("configs/gate.yaml")
@@ -75,6 +81,19 @@ class Settings(BaseSettings):
     github_repository: str | None = None
     github_api_url: str = "https://api.github.com"
     retrain_cooldown_hours: float = Field(default=24.0, ge=0)
+    fairness_tolerance: float = Field(default=0.1, ge=0, le=1)
+    fairness_min_group: int = Field(default=30, ge=1)
+    quality_rise_factor: float = Field(default=2.0, gt=1)
+    quality_min_bad: int = Field(default=10, ge=1)
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity_form(cls, value: str) -> str:
+        try:
+            Capacity.parse(value)
+        except AttritionError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @model_validator(mode="after")
     def _local_defaults(self) -> Settings:

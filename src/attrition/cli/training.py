@@ -49,6 +49,15 @@ def train(
         None, "--study", help="Use (or create) the named study, including trials of workers."
     ),
     no_promote: bool = typer.Option(False, "--no-promote", help="Register, never promote."),
+    threshold_policy: str | None = typer.Option(
+        None, "--threshold-policy", help="How the threshold is chosen: f2, cost or capacity."
+    ),
+    capacity: str | None = typer.Option(
+        None,
+        "--capacity",
+        help="The capacity policy's limit: a share (0.2), a percentage (20%) or a number "
+        "of people (40, of the training data's headcount).",
+    ),
     verbose: bool = VerboseOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -64,6 +73,8 @@ def train(
         "timeout_s": timeout,
         "seed": seed,
         "study_name": join or study,
+        "threshold_policy": threshold_policy,
+        "capacity": capacity,
     }
     with quiet_run(settings.var_dir, verbose=verbose) as streams:
         out = Console(file=streams.stderr if as_json else streams.stdout)  # stdout: the JSON

@@ -27,7 +27,7 @@ from attrition import registry
 from attrition.audit import AuditAction, record_event
 from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import current_revision
-from attrition.db.models import Base, PredictionLog
+from attrition.db.models import Base, PredictionLog, RefusedInput
 from attrition.db.types import UTCDateTime, utcnow
 from attrition.errors import AttritionError
 from attrition.settings import Settings
@@ -41,6 +41,7 @@ class PruneResult:
     prediction_logs_deleted: int
     model_versions_deleted: list[str] = field(default_factory=list)
     runs_deleted: int = 0
+    refused_inputs_deleted: int = 0
 
 
 def prune(settings: Settings, now: datetime | None = None, actor: str = "cli") -> PruneResult:
@@ -48,10 +49,11 @@ def prune(settings: Settings, now: datetime | None = None, actor: str = "cli") -
     now = now or utcnow()
     log_cutoff = now - timedelta(days=settings.prediction_retention_days)
     logs = prune_prediction_logs(settings.database_url, log_cutoff)
+    refused = prune_refused_inputs(settings.database_url, log_cutoff)
     client = registry.configure_tracking(settings)
     run_cutoff = now - timedelta(days=settings.mlflow_retention_days)
     versions, runs = prune_mlflow(client, settings, run_cutoff)
-    result = PruneResult(logs, versions, runs)
+    result = PruneResult(logs, versions, runs, refused)
     _audit(settings.database_url, actor, AuditAction.MAINTENANCE_PRUNE, asdict(result))
     return result
 
@@ -60,6 +62,13 @@ def prune_prediction_logs(database_url: str, cutoff: datetime) -> int:
     """Delete prediction logs created before ``cutoff``; personal data is not kept forever."""
     with session_scope(database_url) as session:
         deleted = session.execute(delete(PredictionLog).where(PredictionLog.created_at < cutoff))
+        return int(getattr(deleted, "rowcount", 0) or 0)
+
+
+def prune_refused_inputs(database_url: str, cutoff: datetime) -> int:
+    """Delete refused-input counts older than ``cutoff`` (the prediction-log retention)."""
+    with session_scope(database_url) as session:
+        deleted = session.execute(delete(RefusedInput).where(RefusedInput.created_at < cutoff))
         return int(getattr(deleted, "rowcount", 0) or 0)
 
 

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from attrition.errors import AttritionError, ConflictError, NotFoundError, UnavailableError
+from attrition.serving.refusals import record_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ async def error_response(request: Request, error: Exception) -> Response:
 async def validation_response(request: Request, error: Exception) -> Response:
     """422 naming each bad field, except a batch over the app's limit: 413."""
     assert isinstance(error, RequestValidationError)
+    await record_refusal(request, error)  # data quality: fields and reasons, never values
     for item in error.errors():
         location = tuple(item.get("loc", ()))[:2]
         if item.get("type") == "too_long" and location == ("body", "employees"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +17,20 @@ import optuna
 
 from attrition.errors import AttritionError
 from attrition.registry.artifacts import (
+    CURVES_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     METRICS_ARTIFACT,
     MODEL_ARTIFACT,
 )
+from attrition.registry.reference import MARGINALS_ARTIFACT
 from attrition.schema import SCHEMA_VERSION
 from attrition.training import plots
 from attrition.training.gate import GatePolicy, GateVerdict
 from attrition.training.pipeline import Evaluation, PreparedData, TrainingOptions
-from attrition.training.reference_sample import reference_frame
+from attrition.training.reference_sample import reference_marginals
 from attrition.training.report import fairness_markdown, model_card
+from attrition.training.tradeoff import log_tradeoff, tradeoff_markdown
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -82,6 +84,7 @@ def option_params(options: TrainingOptions, data: PreparedData) -> dict[str, Any
         "threshold_policy": options.threshold_policy,
         "cost_missed_leaver": options.cost_missed_leaver,
         "cost_intervention": options.cost_intervention,
+        "capacity": options.capacity,
         "calibration": options.calibration,
         "rows": data.rows,
         "train_rows": len(data.train),
@@ -146,6 +149,7 @@ def log_documents(
     behaviour = {"checks": [b.to_dict() for b in evaluation.behaviour]}
     mlflow.log_dict(behaviour, "gate/behaviour_tests.json")
     mlflow.log_dict(evaluation.importance, IMPORTANCE_ARTIFACT)
+    curve = log_tradeoff(evaluation, data)
     card = model_card(
         facts=facts,
         metrics=evaluation.metrics,
@@ -154,11 +158,18 @@ def log_documents(
         behaviour=evaluation.behaviour,
         importance=evaluation.importance,
     )
-    mlflow.log_text(card, "model_card.md")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "reference.parquet"
-        reference_frame(data, evaluation, seed).to_parquet(path, index=False)
-        mlflow.log_artifact(str(path), artifact_path="reference")
+    mlflow.log_text(card + tradeoff_markdown(curve), "model_card.md")
+    log_reference(data, evaluation)
+
+
+def log_reference(data: PreparedData, evaluation: Evaluation) -> None:
+    """The drift reference (marginals, sorted scores) and the holdout curves: no row that
+    links a person's attributes (``registry/reference.py``)."""
+    from attrition.serving.inference.model_extras import compute_curves
+
+    mlflow.log_dict(reference_marginals(data, evaluation).to_dict(), MARGINALS_ARTIFACT)
+    curves = compute_curves(data.y_holdout, evaluation.holdout_probabilities)
+    mlflow.log_dict(curves, CURVES_ARTIFACT)
 
 
 def log_metrics(evaluation: Evaluation, best_value: float) -> None:

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from attrition.capacity import DEFAULT_CAPACITY, Capacity
 from attrition.errors import AttritionError
 from attrition.registry.config import RegistryConfig
 from attrition.schema import (
@@ -86,6 +87,7 @@ class TrainingOptions:
     threshold_policy: str = "f2"
     cost_missed_leaver: float = 5.0
     cost_intervention: float = 1.0
+    capacity: str = DEFAULT_CAPACITY  # the capacity policy's share or number of people
     calibration: CalibrationMethod = "sigmoid"
     gate_config: Path = Path("configs/gate.yaml")
     promote: bool = True
@@ -113,6 +115,7 @@ class TrainingOptions:
             threshold_policy=settings.threshold_policy,
             cost_missed_leaver=settings.cost_missed_leaver,
             cost_intervention=settings.cost_intervention,
+            capacity=settings.capacity,
             gate_config=settings.gate_config,
             storage_url=settings.optuna_storage_url,
             registry=RegistryConfig.from_settings(settings),
@@ -377,6 +380,9 @@ def fit_and_evaluate(
             policy=options.threshold_policy,
             cost_missed_leaver=options.cost_missed_leaver,
             cost_intervention=options.cost_intervention,
+            capacity=Capacity.parse(options.capacity),
+            repeats=options.cv_repeats,
+            headcount=data.rows,
         )
         fitted = pipeline.fit(data.train, data.y_train)
         model = AttritionModel(
@@ -448,6 +454,7 @@ def validate_options(options: TrainingOptions) -> None:
             f"threshold_policy {options.threshold_policy!r} is not allowed; "
             f"use one of {', '.join(THRESHOLD_POLICIES)}"
         )
+    Capacity.parse(options.capacity)  # names the allowed forms when it is not one
     if options.calibration not in ("sigmoid", "isotonic"):
         raise AttritionError(
             f"calibration {options.calibration!r} is not allowed; use sigmoid or isotonic"
