@@ -7,8 +7,7 @@ from pathlib import Path
 
 import typer
 
-from attrition.cli._common import JsonOption, console, emit
-from attrition.settings import get_settings
+from attrition.cli._common import JsonOption, console, emit, get_settings
 
 app = typer.Typer(help="Retention, backup and restore.", no_args_is_help=True)
 

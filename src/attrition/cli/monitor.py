@@ -11,8 +11,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit, err_console, migrated_database
-from attrition.settings import get_settings
+from attrition.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    get_settings,
+    migrated_database,
+)
 
 DRIFT_EXIT_CODE = 3
 MAX_FEATURES_SHOWN = 15

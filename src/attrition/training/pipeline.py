@@ -56,6 +56,7 @@ from attrition.training.gate import (
     evaluate_gate,
 )
 from attrition.training.model import AttritionModel, CalibrationMethod, ScoreCalibrator
+from attrition.training.progress import ProgressListener, SearchProgress
 from attrition.training.search import (
     CVResult,
     build_pipeline,
@@ -92,7 +93,7 @@ class TrainingOptions:
     promote: bool = True
     study_name: str | None = None
     storage_url: str = "sqlite:///var/optuna.db"
-    show_progress_bar: bool = False
+    on_progress: ProgressListener | None = None  # told each finished trial and each stage
     skipped_rows: int = 0
     data_source: str = "dataframe"
     actor: str = "training"
@@ -256,6 +257,7 @@ def run_search(
     objective = make_objective(
         data.train, data.y_train, features, splits, options.cv_folds, options.seed, worker
     )
+    progress = _search_progress(options)
     started = time.monotonic()
     before = len(study.get_trials(deepcopy=False))
     with warnings.catch_warnings():
@@ -264,12 +266,20 @@ def run_search(
             objective,
             n_trials=options.n_trials,
             timeout=options.timeout_s,
-            callbacks=callbacks,
-            show_progress_bar=options.show_progress_bar,
+            callbacks=[*(callbacks or []), *progress],
         )
     ran = len(study.get_trials(deepcopy=False)) - before
     timed_out = options.timeout_s is not None and time.monotonic() - started >= options.timeout_s
     return "timeout" if timed_out and ran < options.n_trials else "n_trials"
+
+
+def _search_progress(options: TrainingOptions) -> list[SearchProgress]:
+    """The progress callback of the search (none when nobody listens), already started."""
+    if options.on_progress is None:
+        return []
+    progress = SearchProgress(options.on_progress, options.n_trials, options.timeout_s)
+    progress.start()
+    return [progress]
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
