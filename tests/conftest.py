@@ -60,7 +60,10 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("ATTRITION_PSEUDONYM_KEY", "test-pseudonym-key")
     monkeypatch.chdir(tmp_path)
     _clear_caches()
+    umask = os.umask(0o022)  # a command run in-process sets the private umask (cli.main)
+    os.umask(umask)
     yield var
+    os.umask(umask)
     _clear_caches()
 
 
