@@ -12,6 +12,7 @@ import stat
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,16 @@ from attrition.cli.runlog import (
 )
 from attrition.errors import AttritionError
 from attrition.training.progress import TrainingProgress
+
+
+@pytest.fixture(autouse=True)
+def optuna_logger_at_its_default() -> Iterator[None]:
+    """Other test modules quiet Optuna (``set_verbosity(WARNING)``); a command never does."""
+    logger = logging.getLogger("optuna")
+    level = logger.level
+    logger.setLevel(logging.NOTSET)
+    yield
+    logger.setLevel(level)
 
 
 def _library_noise() -> None:
