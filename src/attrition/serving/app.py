@@ -43,6 +43,9 @@ def create_app(
         description="Employee attrition risk scores with explanations; every prediction is logged.",
         lifespan=partial(_lifespan, tune_gc=tune_gc),
         default_response_class=SafeJSONResponse,
+        # a body without Content-Type is read as JSON, as the fast prediction routes read it;
+        # any other declared type is refused with 415 by the middleware
+        strict_content_type=False,
         # FastAPI's Swagger UI and ReDoc load scripts from a CDN: never served (routes/docs.py)
         docs_url=None,
         redoc_url=None,
