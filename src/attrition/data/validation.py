@@ -3,7 +3,7 @@
 Validation runs in two lazy pandera passes over the whole frame, never row by row:
 
 1. the *text* pass over the raw strings: required values present, no over-long field,
-   integers written as integers, categories (and ``Attrition`` and the constant columns)
+   integers written as integers (``24`` or ``24.0``, never ``24.5``), categories (and ``Attrition`` and the constant columns)
    spelled exactly as in :mod:`attrition.schema`;
 2. the *value* pass over the parsed integers: schema ranges, ``EmployeeNumber`` unique
    within the snapshot (every copy of a duplicated id is rejected: the file cannot say
@@ -55,7 +55,9 @@ from attrition.schema import (
 )
 
 MAX_FIELD_CHARS = 1024
-INTEGER_PATTERN = r"^-?\d{1,18}$"
+# An integer, also written as a decimal with nothing after the point ("24.0", as
+# spreadsheets and pandas write integers); "24.5" is not an integer.
+INTEGER_PATTERN = r"^-?\d{1,18}(\.0+)?$"
 INTEGER_COLUMNS = (IDENTIFIER, *NUMERIC_NAMES)
 # Problem codes, most basic first: a field keeps only its most basic problem.
 CODE_PRIORITY = ("missing", "too_long", "not_integer", "not_allowed", "out_of_range")
@@ -177,7 +179,8 @@ def _column_as_text(column: pd.Series) -> pd.Series:
 def _parse_integers(column: pd.Series) -> pd.Series:
     """Integers where the text is an integer, <NA> elsewhere (the text pass reports those)."""
     is_integer = column.str.fullmatch(INTEGER_PATTERN).fillna(False).astype(bool)
-    integers: pd.Series = column.mask(~is_integer).astype("Int64")
+    digits = column.str.replace(r"\.0+$", "", regex=True)
+    integers: pd.Series = digits.mask(~is_integer).astype("Int64")
     return integers
 
 
@@ -192,6 +195,9 @@ def _text_column(name: str) -> pa.Column:
     checks = [pa.Check.str_length(max_value=MAX_FIELD_CHARS, error="too_long")]
     if name in INTEGER_COLUMNS:
         checks.append(pa.Check.str_matches(INTEGER_PATTERN, error="not_integer"))
+    elif isinstance(CONSTANT_COLUMNS.get(name), int):  # 80 or 80.0, like any integer
+        constant = rf"^{CONSTANT_COLUMNS[name]}(\.0+)?$"
+        checks.append(pa.Check.str_matches(constant, error="not_allowed"))
     else:
         checks.append(pa.Check.isin(_allowed_strings(name), error="not_allowed"))
     return pa.Column(checks=checks, nullable=name not in REQUIRED_COLUMNS)
