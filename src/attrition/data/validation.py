@@ -3,11 +3,14 @@
 Validation runs in two lazy pandera passes over the whole frame, never row by row:
 
 1. the *text* pass over the raw strings: required values present, no over-long field,
-   integers written as integers (``24`` or ``24.0``, never ``24.5``), categories (and ``Attrition`` and the constant columns)
-   spelled exactly as in :mod:`attrition.schema`;
+   integers written as integers (``24`` or ``24.0``, never ``24.5``), categories (and
+   ``Attrition`` and the constant columns) spelled exactly as in :mod:`attrition.schema`;
 2. the *value* pass over the parsed integers: schema ranges, ``EmployeeNumber`` unique
    within the snapshot (every copy of a duplicated id is rejected: the file cannot say
-   which one is right) and the cross-field rules of ``schema.TENURE_ORDER``.
+   which one is right) and the cross-field rules of ``schema.CROSS_FIELD_RULES``.
+
+The API checks its rows (already typed by its request models) with :func:`row_problems`,
+the same rules with the same reasons, and client dates with :func:`date_problem`.
 
 Each pandera failure case becomes a ``{field, value, reason}`` entry of its row (one per
 field, the most basic problem first). Rows in == valid + rejected, always.
@@ -16,10 +19,12 @@ field, the most basic problem first). Rows in == valid + rejected, always.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TypedDict, overload
+from typing import Any, TypedDict, overload
 
 import pandas as pd
 import pandera.pandas as pa
@@ -38,17 +43,19 @@ from attrition.errors import AttritionError
 from attrition.schema import (
     CATEGORICAL_NAMES,
     CONSTANT_COLUMNS,
+    CROSS_FIELD_RULES,
+    EARLIEST_DATE,
     FEATURE_NAMES,
     FEATURES,
     IDENTIFIER,
     IDENTIFIER_RANGE,
+    MAX_DAYS_AHEAD,
     NUMERIC_NAMES,
     OPTIONAL_COLUMNS,
     RAW_COLUMNS,
     REQUIRED_COLUMNS,
     TARGET,
     TARGET_LABELS,
-    TENURE_ORDER,
     NumericFeature,
     allowed_values,
     categories_of,
@@ -215,7 +222,8 @@ def _allowed_strings(name: str) -> tuple[str, ...]:
 def value_schema() -> pa.DataFrameSchema:
     """The value pass over parsed integers: ranges, unique ids, tenure order."""
     columns = {name: _range_column(name) for name in INTEGER_COLUMNS}
-    return pa.DataFrameSchema(columns, checks=[_tenure_check(a, b) for a, b in TENURE_ORDER])
+    checks = [_order_check(*rule) for rule in CROSS_FIELD_RULES]
+    return pa.DataFrameSchema(columns, checks=checks)
 
 
 def _range_column(name: str) -> pa.Column:
@@ -236,12 +244,37 @@ def _integer_range(name: str) -> tuple[int, int]:
     return feature.low, feature.high
 
 
-def _tenure_check(smaller: str, larger: str) -> pa.Check:
+def _order_code(smaller: str, larger: str, margin: int) -> str:
+    return f"{_TENURE_PREFIX}{smaller}:{larger}:{margin}"
+
+
+def _order_check(smaller: str, larger: str, margin: int) -> pa.Check:
     def holds(frame: pd.DataFrame) -> pd.Series:
         a, b = frame[smaller], frame[larger]
-        return ((a <= b) | a.isna() | b.isna()).fillna(True).astype(bool)
+        return ((a + margin <= b) | a.isna() | b.isna()).fillna(True).astype(bool)
 
-    return pa.Check(holds, error=f"{_TENURE_PREFIX}{smaller}:{larger}", ignore_na=False)
+    return pa.Check(holds, error=_order_code(smaller, larger, margin), ignore_na=False)
+
+
+def row_problems(row: Mapping[str, Any]) -> list[FieldError]:
+    """The cross-field rules for one typed row (an API row), with ingest's reasons; the
+    value is not repeated (``value`` None): the caller knows what it sent."""
+    problems: list[FieldError] = []
+    for smaller, larger, margin in CROSS_FIELD_RULES:
+        a, b = row.get(smaller), row.get(larger)
+        if isinstance(a, int) and isinstance(b, int) and a + margin > b:
+            code = _order_code(smaller, larger, margin)
+            problems.append(FieldError(field=smaller, value=None, reason=reason(smaller, code)))
+    return problems
+
+
+def date_problem(value: date, today: date) -> str | None:
+    """Why a date sent by a client cannot be right, or None: before ``EARLIEST_DATE`` or
+    more than ``MAX_DAYS_AHEAD`` days after ``today``."""
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    if value < EARLIEST_DATE or value > latest:
+        return f"must be from {EARLIEST_DATE.isoformat()} to {latest.isoformat()}"
+    return None
 
 
 def _failure_cases(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
@@ -305,8 +338,13 @@ def _plain_values(text: pd.DataFrame) -> pd.DataFrame:
 def reason(name: str, code: str) -> str:
     """A user-facing reason for problem ``code`` in column ``name``, naming what is allowed."""
     if code.startswith(_TENURE_PREFIX):
-        larger = code.split(":")[2]
-        return f"must not be greater than {larger} (cross-field rule {name} <= {larger})"
+        _, _, larger, margin = code.split(":")
+        if margin == "0":
+            return f"must not be greater than {larger} (cross-field rule {name} <= {larger})"
+        return (
+            f"must not be greater than {larger} - {margin} "
+            f"(cross-field rule {name} + {margin} <= {larger})"
+        )
     if code == _DUPLICATE:
         return f"{IDENTIFIER} appears on more than one row of this snapshot; every copy is rejected"
     expected = _expected(name)

@@ -199,3 +199,105 @@ def test_client_request_ids_are_kept_only_when_short_and_plain(
     got = response.headers["x-request-id"]
     assert (got == sent) is kept
     assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", got)
+
+
+# --- dates, one rule set, duplicates, integral decimals ---------------------------------
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "9999-12-31", "2100-01-01"])
+def test_outcome_dates_out_of_bounds_are_422(
+    client: TestClient, keys: dict[str, str], day: str
+) -> None:
+    body = {"outcomes": [{"employee_number": 5, "left": True, "outcome_date": day}]}
+    response = client.post("/v1/outcomes", json=body, headers=auth(keys["predictor"]))
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "outcomes", 0, "outcome_date"]
+    assert "must be from 1900-01-01" in problem["msg"]
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "1800-01-01T00:00:00Z"],
+)
+def test_extreme_since_and_until_are_422_not_503(
+    client: TestClient, keys: dict[str, str], since: str
+) -> None:
+    for name in ("since", "until"):
+        response = client.get("/v1/predictions", params={name: since}, headers=auth(keys["viewer"]))
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["query", name]
+    fine = {"since": "2026-01-01T00:00:00+14:00", "until": "9999-12-01T00:00:00Z"}
+    assert client.get("/v1/predictions", params=fine, headers=auth(keys["viewer"])).is_success
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"YearsAtCompany": 30, "TotalWorkingYears": 2}, "YearsAtCompany", "TotalWorkingYears"),
+        ({"Age": 18, "TotalWorkingYears": 40, "YearsAtCompany": 1, "YearsInCurrentRole": 0,
+          "YearsSinceLastPromotion": 0, "YearsWithCurrManager": 0}, "TotalWorkingYears", "Age"),
+    ],
+)  # fmt: skip
+def test_rows_that_ingest_quarantines_are_refused_naming_the_fields(
+    client: TestClient,
+    keys: dict[str, str],
+    person: dict[str, Any],
+    changes: dict[str, int],
+    field: str,
+    words: str,
+) -> None:
+    row = {**person, **changes}
+    single = client.post("/v1/predictions", json=row, headers=auth(keys["predictor"]))
+    batch = client.post(
+        "/v1/predictions/batch",
+        json={"employees": [person | {"EmployeeNumber": 1}, row]},
+        headers=auth(keys["predictor"]),
+    )
+    for response, location in ((single, ["body", field]), (batch, ["body", "employees", 1, field])):
+        assert response.status_code == 422, response.text
+        (problem,) = response.json()["detail"]
+        assert problem["loc"] == location and problem["type"] == "cross_field"
+        assert words in problem["msg"] and "cross-field rule" in problem["msg"]
+
+
+def test_the_api_and_ingest_give_the_same_reason(person: dict[str, Any]) -> None:
+    from attrition.data.validation import row_problems, validate_frame
+
+    row = {**person, "YearsAtCompany": 30, "TotalWorkingYears": 2}
+    frame = pd.DataFrame([{k: str(v) for k, v in row.items()}])
+    (rejected,) = validate_frame(frame).rejected
+    assert [(e["field"], e["reason"]) for e in rejected.errors] == [
+        (p["field"], p["reason"]) for p in row_problems(row)
+    ]
+
+
+def test_duplicate_ids_in_one_request_are_refused_naming_them(
+    client: TestClient, keys: dict[str, str], person: dict[str, Any]
+) -> None:
+    employees = [person, person | {"EmployeeNumber": 2}, person, person | {"EmployeeNumber": None}]
+    employees.append(person | {"EmployeeNumber": None})  # no id: not a duplicate
+    response = client.post(
+        "/v1/predictions/batch", json={"employees": employees}, headers=auth(keys["predictor"])
+    )
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "employees", 2, "EmployeeNumber"]
+    assert "8675309" in problem["msg"] and problem["type"] == "duplicate"
+    one = {"employee_number": 7, "left": True, "outcome_date": "2026-01-31"}
+    outcomes = {"outcomes": [one, {**one, "employee_number": 8}, {**one, "left": False}]}
+    response = client.post("/v1/outcomes", json=outcomes, headers=auth(keys["predictor"]))
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "outcomes", 2, "employee_number"] and "7" in problem["msg"]
+
+
+def test_integral_decimals_are_integers_and_fractions_are_refused(
+    client: TestClient, keys: dict[str, str], person: dict[str, Any]
+) -> None:
+    whole = client.post(
+        "/v1/predictions", json=person | {"Age": 41.0}, headers=auth(keys["predictor"])
+    )
+    assert whole.status_code == 200
+    half = client.post(
+        "/v1/predictions", json=person | {"Age": 41.5}, headers=auth(keys["predictor"])
+    )
+    assert half.status_code == 422 and half.json()["detail"][0]["loc"] == ["body", "Age"]
