@@ -301,3 +301,52 @@ def test_integral_decimals_are_integers_and_fractions_are_refused(
         "/v1/predictions", json=person | {"Age": 41.5}, headers=auth(keys["predictor"])
     )
     assert half.status_code == 422 and half.json()["detail"][0]["loc"] == ["body", "Age"]
+
+
+# --- authentication ---------------------------------------------------------------------
+def forged(i: int) -> str:
+    return f"atk_{i:016x}_{'A' * 43}"
+
+
+def test_two_different_credentials_are_refused(
+    client: TestClient, keys: dict[str, str], person: dict[str, Any]
+) -> None:
+    mixed = {"Authorization": f"Bearer {keys['viewer']}", "X-API-Key": keys["admin"]}
+    assert client.get("/v1/admin/keys", headers=mixed).status_code in (400, 404)
+    assert client.get("/v1/model", headers=mixed).status_code == 400
+    assert client.post("/v1/predictions", json=person, headers=mixed).status_code == 400
+    same = {"Authorization": f"Bearer {keys['predictor']}", "X-API-Key": keys["predictor"]}
+    assert client.post("/v1/predictions", json=person, headers=same).status_code == 200
+
+
+def test_failed_authentication_is_rate_limited_and_valid_keys_still_pass(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    answers = [client.get("/v1/model", headers=auth(forged(i))).status_code for i in range(21)]
+    assert answers[:20] == [401] * 20 and answers[20] == 429
+    refused = client.get("/v1/model", headers=auth("not-even-a-key"))
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert client.get("/v1/model", headers=auth(keys["viewer"])).status_code == 200
+
+
+def test_failures_are_counted_per_address_and_per_key_id_in_bounded_memory() -> None:
+    from attrition.serving.platform.ratelimit import FailureLimiter
+
+    limiter = FailureLimiter(3, max_names=100)
+    for address in ("addr:a", "addr:b", "addr:c"):
+        limiter.record(address, "key:k")
+    assert limiter.retry_after("addr:z", "key:k") > 0  # the key id, from any address
+    assert limiter.retry_after("addr:a", "key:other") == 0
+    for i in range(5000):
+        limiter.record(f"addr:{i}", f"key:{i}")
+    assert len(limiter) == 100
+
+
+def test_forged_key_ids_do_not_grow_the_key_cache(serving_env: str) -> None:
+    from attrition.serving.platform.api_keys import KeyStore
+
+    store = KeyStore(serving_env, b"secret", max_unknown=256)
+    known = store.warm()
+    for i in range(2000):
+        assert store.verify(forged(i)) is None
+    assert store.cached_ids <= known + 256

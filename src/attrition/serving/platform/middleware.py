@@ -32,6 +32,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 _SECURITY_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
 _JSON_TYPES = re.compile(rb"^application/([a-z0-9.+-]*\+)?json\s*(;.*)?$", re.IGNORECASE)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 INTERNAL_ERROR = {"detail": "internal error; the request id is in the X-Request-Id header"}
 UNSUPPORTED_TYPE = {"detail": "Content-Type must be application/json (or absent)"}
 
@@ -78,6 +79,8 @@ def _content_length(scope: Scope) -> int | None:
 
 def _unsupported_type(scope: Scope) -> bool:
     """A request declaring a body type other than JSON (every body of this API is JSON)."""
+    if scope.get("method") not in _BODY_METHODS:
+        return False
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
             return not _JSON_TYPES.match(value.strip())
