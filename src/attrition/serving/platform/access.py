@@ -4,9 +4,9 @@ check its role (as a FastAPI dependency, or called directly by the fast routes).
 A request carries one credential: ``X-API-Key`` or ``Authorization: Bearer``, or both with
 the same key; two different keys are refused (400), never resolved by precedence. Failed
 authentications are counted per client address and per key id
-(``ATTRITION_AUTH_FAILURES_PER_MINUTE``): past the limit a failure answers 429, and a key
-the cache does not know is not even looked up; a valid cached key always passes, so a flood
-of bad keys from a shared address (a proxy) locks nobody out.
+(``ATTRITION_AUTH_FAILURES_PER_MINUTE``): past the limit a failure answers 429, and a key id
+the key store has never seen is not even looked up; a valid key always passes, so a flood of
+bad keys from a shared address (a proxy) locks nobody out.
 """
 
 from __future__ import annotations
@@ -38,20 +38,7 @@ async def authorize(request: Request, raw: str | None, role: Role) -> Principal:
             401, "missing API key (Authorization: Bearer or X-API-Key)", headers=_UNAUTHORIZED
         )
     state = request.app.state.serving
-    names = _failure_names(request, raw)
-    hit, principal = state.keys.cached(raw)
-    if not hit:
-        _refuse_if_blocked(state, names)
-        try:
-            principal = await run_in_threadpool(state.keys.verify, raw)
-        except Exception as error:
-            # A key this process has never seen, while the database is unreachable.
-            logger.warning("cannot verify API key %s: %s", split_key(raw), type(error).__name__)
-            raise HTTPException(503, "cannot verify the API key right now") from None
-    if principal is None:
-        _refuse_if_blocked(state, names)  # past the limit: 429, and not counted again
-        state.auth_failures.record(*names)
-        raise HTTPException(401, "invalid API key", headers=_UNAUTHORIZED)
+    principal = await _authenticate(state, raw, _failure_names(request, raw))
     request.scope[KEY_ID_SCOPE] = principal.key_id
     key_id_var.set(principal.key_id)
     decision = await state.limiter.hit(principal.key_id)
@@ -64,6 +51,26 @@ async def authorize(request: Request, raw: str | None, role: Role) -> Principal:
         raise HTTPException(
             403, f"role {principal.role.name} may not do this; needs {role.name} or above"
         )
+    result: Principal = principal
+    return result
+
+
+async def _authenticate(state: Any, raw: str, names: tuple[str | None, str | None]) -> Principal:
+    """The key's principal; 401 for a bad key, 429 past the failure limit, 503 when a key
+    this process has never seen cannot be checked (database unreachable)."""
+    hit, principal = state.keys.cached(raw)
+    if not hit:
+        if not state.keys.knows(raw):  # no database lookup for a blocked client's guesses
+            _refuse_if_blocked(state, names)
+        try:
+            principal = await run_in_threadpool(state.keys.verify, raw)
+        except Exception as error:
+            logger.warning("cannot verify API key %s: %s", split_key(raw), type(error).__name__)
+            raise HTTPException(503, "cannot verify the API key right now") from None
+    if principal is None:
+        _refuse_if_blocked(state, names)  # past the limit: 429, and not counted again
+        state.auth_failures.record(*names)
+        raise HTTPException(401, "invalid API key", headers=_UNAUTHORIZED)
     result: Principal = principal
     return result
 

@@ -210,6 +210,11 @@ class KeyStore:
         """How many key ids the cache holds (known and unknown)."""
         return len(self._cache) + len(self._unknown)
 
+    def knows(self, raw_key: str) -> bool:
+        """Whether the key's id is one the table had when last read (however long ago)."""
+        key_id = split_key(raw_key)
+        return key_id is not None and key_id in self._cache
+
     def cached(self, raw_key: str) -> tuple[bool, Principal | None]:
         """(hit, principal) from the cache alone: hit False means look in the database."""
         key_id = split_key(raw_key)
