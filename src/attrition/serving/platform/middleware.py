@@ -134,7 +134,8 @@ class ServingMiddleware:
         rid_header = (b"x-request-id", request_id.encode())
         request_token = request_id_var.set(request_id)
         key_token = key_id_var.set(None)
-        head = scope.get("method") == "HEAD"
+        method = str(scope.get("method", ""))
+        head = method == "HEAD"
         if head:  # answered as GET, without the body
             scope = {**scope, "method": "GET"}
         status = 500
@@ -166,7 +167,7 @@ class ServingMiddleware:
             status = 500
             await _send_json(send, 500, INTERNAL_ERROR, [rid_header])
         finally:
-            self._record(scope, status, time.perf_counter() - start)
+            self._record(scope, method, status, time.perf_counter() - start)
             request_id_var.reset(request_token)
             key_id_var.reset(key_token)
 
@@ -205,10 +206,9 @@ class ServingMiddleware:
 
         return wrapped
 
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, method: str, status: int, seconds: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        method = scope.get("method", "")
         self.metrics.latency.labels(method, template, str(status)).observe(seconds)
         logger.info(
             "request",
