@@ -249,11 +249,24 @@ def _order_code(smaller: str, larger: str, margin: int) -> str:
 
 
 def _order_check(smaller: str, larger: str, margin: int) -> pa.Check:
+    """The rule on values that are each in range (an out-of-range value is reported as
+    such, not as a cross-field problem of its neighbour)."""
+
     def holds(frame: pd.DataFrame) -> pd.Series:
-        a, b = frame[smaller], frame[larger]
+        a, b = _ranged(frame[smaller], smaller), _ranged(frame[larger], larger)
         return ((a + margin <= b) | a.isna() | b.isna()).fillna(True).astype(bool)
 
     return pa.Check(holds, error=_order_code(smaller, larger, margin), ignore_na=False)
+
+
+def _ranged(values: pd.Series, name: str) -> pd.Series:
+    low, high = _integer_range(name)
+    return values.where((values >= low) & (values <= high))
+
+
+def _in_range(value: Any, name: str) -> bool:
+    low, high = _integer_range(name)
+    return isinstance(value, int) and low <= value <= high
 
 
 def row_problems(row: Mapping[str, Any]) -> list[FieldError]:
@@ -262,7 +275,7 @@ def row_problems(row: Mapping[str, Any]) -> list[FieldError]:
     problems: list[FieldError] = []
     for smaller, larger, margin in CROSS_FIELD_RULES:
         a, b = row.get(smaller), row.get(larger)
-        if isinstance(a, int) and isinstance(b, int) and a + margin > b:
+        if _in_range(a, smaller) and _in_range(b, larger) and a + margin > b:  # type: ignore[operator]
             code = _order_code(smaller, larger, margin)
             problems.append(FieldError(field=smaller, value=None, reason=reason(smaller, code)))
     return problems

@@ -53,7 +53,7 @@ def test_real_rows_are_all_valid_and_typed(raw: pd.DataFrame) -> None:
         ("Age", "41.5", "not an integer; expected an integer from 18 to 80"),
         ("MonthlyIncome", "5000.01", "not an integer"),
         ("StandardHours", "80.5", "expected the constant 80"),
-        ("Age", "81", "out of range; expected an integer from 18 to 80"),
+        ("Age", "17", "out of range; expected an integer from 18 to 80"),
         ("JobLevel", "", "required value is missing; expected an integer from 1 to 5"),
         ("OverTime", " ", "required value is missing; expected one of 'No', 'Yes'"),
         (IDENTIFIER, "0", "out of range; expected an integer from 1 to 2147483647"),
