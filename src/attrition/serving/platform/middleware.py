@@ -22,10 +22,15 @@ logger = logging.getLogger("attrition.access")
 errors_logger = logging.getLogger("attrition.errors")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 KEY_ID_SCOPE = "attrition.key_id"
-# The API sends JSON and one generated page (/docs) that loads nothing.
+# The API sends JSON, the /docs page (loads nothing) and the HTML drift report (no script).
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
-    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    # inline styles only: the HTML drift report (routes/monitoring.py) carries its own
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        b"form-action 'none'; frame-ancestors 'none'",
+    ),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
