@@ -12,8 +12,12 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from attrition.capacity import DEFAULT_CAPACITY, Capacity
+from attrition.errors import AttritionError
+from attrition.privacy.files import private_file
 
 
 class Settings(BaseSettings):
@@ -51,7 +55,10 @@ class Settings(BaseSettings):
     cv_folds: int = Field(default=5, ge=2)
     cv_repeats: int = Field(default=2, ge=1)
     holdout_fraction: float = Field(default=0.2, gt=0, lt=0.5)
-    threshold_policy: str = "f2"  # "f2" or "cost"
+    threshold_policy: str = "f2"  # "f2", "cost" or "capacity"
+    # HR's capacity: a share (0.2, 20%) or a number of people (40); the capacity policy's
+    # limit and the workforce summary's "expected leavers caught"
+    capacity: str = DEFAULT_CAPACITY
     cost_missed_leaver: float = Field(default=5.0, gt=0)
     cost_intervention: float = Field(default=1.0, gt=0)
     gate_config: Path = Path("configs/gate.yaml")
@@ -69,6 +76,10 @@ class Settings(BaseSettings):
 
     # --- maintenance --------------------------------------------------------------
     mlflow_retention_days: int = Field(default=90, ge=1)
+    # a Fernet key (`attrition maintenance backup-key`): backups are encrypted when one is set
+    backup_key: SecretStr | None = None
+    backup_key_file: Path | None = None
+    backup_retention_days: int = Field(default=35, ge=1)
 
     # --- monitoring ---------------------------------------------------------------
     monitoring_config: Path = Path("configs/monitoring.yaml")
@@ -77,6 +88,19 @@ class Settings(BaseSettings):
     github_repository: str | None = None
     github_api_url: str = "https://api.github.com"
     retrain_cooldown_hours: float = Field(default=24.0, ge=0)
+    fairness_tolerance: float = Field(default=0.1, ge=0, le=1)
+    fairness_min_group: int = Field(default=30, ge=1)
+    quality_rise_factor: float = Field(default=2.0, gt=1)
+    quality_min_bad: int = Field(default=10, ge=1)
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity_form(cls, value: str) -> str:
+        try:
+            Capacity.parse(value)
+        except AttritionError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @model_validator(mode="after")
     def _local_defaults(self) -> Settings:
@@ -108,10 +132,22 @@ class Settings(BaseSettings):
             return self.pseudonym_key.get_secret_value().encode()
         key_file = self.var_dir / "pseudonym.key"
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
+            key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_file(key_file, secrets.token_hex(32).encode())
         return key_file.read_text().strip().encode()
+
+    def backup_secret(self) -> bytes | None:
+        """The backup encryption key: the setting, else the key file's content, else None
+        (backups are then written in the clear)."""
+        if self.backup_key is not None and self.backup_key.get_secret_value().strip():
+            return self.backup_key.get_secret_value().strip().encode()
+        if self.backup_key_file is not None:
+            try:
+                return self.backup_key_file.read_bytes().strip()
+            except OSError as error:
+                message = f"ATTRITION_BACKUP_KEY_FILE {self.backup_key_file}: {error.strerror}"
+                raise AttritionError(message) from None
+        return None
 
 
 @lru_cache(maxsize=1)

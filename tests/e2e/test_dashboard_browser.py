@@ -294,3 +294,32 @@ def test_output_folder_is_ignored_by_git() -> None:
     ignored = subprocess.run(["git", "check-ignore", "-q", str(OUTPUT / "x.png")], cwd=REPO,
                              check=False)  # fmt: skip
     assert ignored.returncode == 0, "test-output/ must stay out of the repository"
+
+
+def test_model_page_draws_the_capacity_tradeoff_with_the_served_point(
+    browser: Any, ui_url: str, api: Any, tmp_path: Path
+) -> None:
+    """Issue 14: the trade-off curve is on the Model page with the chosen point marked."""
+    response = httpx.get(f"{api.api_url}/v1/model", headers={"X-API-Key": api.keys["viewer"]},
+                         timeout=30)  # fmt: skip
+    chosen = response.json()["capacity"]["chosen"]
+    page = browser.new_page(viewport=DESKTOP)
+    _sign_in(page, ui_url, api.keys["admin"])
+    _open(page, "Model")
+    page.get_by_role("heading", name="Capacity", exact=True).wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Capacity trade-off")
+    chart.wait_for(timeout=TIMEOUT_MS)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    assert chart.get_by_text(f"served threshold ({chosen['policy']})").count() >= 1  # legend
+    assert chart.get_by_text(f"{chosen['share_flagged']:.0%} flagged").count() >= 1  # marker
+    sentence = f"flags {chosen['share_flagged']:.1%} of people and catches"
+    assert page.get_by_text(sentence).count() == 1
+    _no_exception(page, "Model (capacity)")
+    _layout(page, "Model (capacity, desktop)")
+    shot = tmp_path / "model-capacity-tradeoff.png"
+    chart.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    page.screenshot(path=str(tmp_path / "model-page.png"), full_page=True)
+    page.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,47 @@ def test_console_script_runs_the_whole_main_job_on_a_fresh_directory(tmp_path: P
     assert (workdir / "var" / "mlflow.db").is_file()
     assert "ingest" in done.stderr  # progress goes to stderr in --json mode
     assert "Traceback" not in done.stderr
+    _assert_nothing_to_ignore(done.stderr)
+    assert payload["log_file"] == "var/logs/attrition.log"
     # The key is shown once to the user and never stored or logged in clear.
     database = (workdir / "var" / "attrition.db").read_bytes()
     assert steps["key"]["api_key"].encode() not in database
+
+
+# What a user must not have to read past: library warnings, MLflow and Optuna lines.
+NOISE = re.compile(
+    r"warning|Trial \d+|\[I 20|mlflow|optuna|Successfully registered|Created version",
+    re.IGNORECASE,
+)
+
+
+def _assert_nothing_to_ignore(output: str) -> None:
+    noise = [line for line in output.splitlines() if NOISE.search(line)]
+    assert not noise, noise
+
+
+def test_make_demo_prints_no_warning_no_trial_line_and_ends_with_the_key_box(
+    tmp_path: Path,
+) -> None:
+    """`make demo`'s main job, as a user sees it: a line per step, then the key box; what
+    the libraries said is in the run log."""
+    workdir = tmp_path / "fresh"
+    workdir.mkdir()
+    done = _run_console_script(workdir)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    _assert_nothing_to_ignore(done.stdout)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    steps = ["migrate", "data", "ingest", "train", "champion", "key"]
+    assert [line.split()[1] for line in lines if line.startswith("✓")] == steps
+    top = max(i for i, line in enumerate(lines) if line.startswith("╭"))
+    box = lines[top:]  # the last screen ends with the box, nothing after it
+    assert "Quickstart done" in box[0] and box[-1].startswith("╰")
+    assert all(line.startswith("│") for line in box[1:-1])
+    assert lines[top - 1].startswith("✓ key")
+    key = re.search(r"atk_\w+_[\w-]+", "\n".join(box))
+    assert key is not None and "Admin API key (shown once" in "\n".join(box)
+    log = (workdir / "var" / "logs" / "attrition.log").read_text()
+    assert re.search(r"Trial 0 finished", log)  # per-trial lines: in the log only
+    assert "Successfully registered model" in log
+    assert key.group(0) not in log  # the key is shown once, never logged

@@ -19,6 +19,7 @@ from attrition.cli import (
 )
 from attrition.cli._common import err_console
 from attrition.errors import AttritionError
+from attrition.privacy.files import restrict_new_files
 
 app = typer.Typer(
     name="attrition",
@@ -37,8 +38,10 @@ for module in (quickstart, training, registry, serve, monitor, admin):
 def main() -> None:
     """Console-script entry: a user error becomes one message on stderr and exit 1.
 
-    Usage errors (exit 2) and `typer.Exit` codes are handled by click itself.
+    Usage errors (exit 2) and `typer.Exit` codes are handled by click itself. Files the
+    command (or any child it starts) creates are private to the user (0600, folders 0700).
     """
+    restrict_new_files()
     try:
         app()
     except AttritionError as error:

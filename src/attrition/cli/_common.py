@@ -18,6 +18,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on the last line.")
+VerboseOption = typer.Option(
+    False,
+    "--verbose",
+    "-v",
+    help="Also show library messages and per-trial lines (the log file under the data "
+    "folder, logs/attrition.log, always has them).",
+)
 
 
 def emit(result: Mapping[str, Any], as_json: bool, render: Callable[[], None]) -> None:
@@ -26,6 +33,13 @@ def emit(result: Mapping[str, Any], as_json: bool, render: Callable[[], None]) -
         sys.stdout.write(json.dumps(result, default=str) + "\n")
     else:
         render()
+
+
+def get_settings() -> Settings:
+    """The process settings; pydantic is imported when a command runs, not for ``--help``."""
+    from attrition.settings import get_settings as process_settings
+
+    return process_settings()
 
 
 def cli_actor() -> str:

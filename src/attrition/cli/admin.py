@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from attrition.cli._common import JsonOption, console, emit
-from attrition.settings import get_settings
+from attrition.cli._common import JsonOption, console, emit, get_settings, migrated_database
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
@@ -26,7 +25,10 @@ def create_key(
 
     settings = get_settings()
     key = create(
-        name, role, database_url=settings.database_url, server_secret=settings.pseudonym_secret()
+        name,
+        role,
+        database_url=migrated_database(settings),
+        server_secret=settings.pseudonym_secret(),
     )
     result = {"key_id": key.key_id, "name": key.name, "role": key.role.name, "key": key.secret}
 
@@ -48,7 +50,7 @@ def list_keys(
 
     from attrition.serving.platform.api_keys import list_keys as listed
 
-    keys = listed(get_settings().database_url, include_revoked=include_revoked)
+    keys = listed(_keys_table(get_settings().database_url), include_revoked=include_revoked)
 
     def render() -> None:
         table = Table("key id", "name", "role", "created", "revoked")
@@ -69,7 +71,7 @@ def revoke_key(
     """Revoke an API key; every replica refuses it within seconds."""
     from attrition.serving.platform.api_keys import revoke_key as revoke
 
-    key = revoke(key_id, database_url=get_settings().database_url)
+    key = revoke(key_id, database_url=_keys_table(get_settings().database_url))
     emit(
         key.as_dict(),
         as_json,
@@ -80,12 +82,23 @@ def revoke_key(
     )
 
 
+def _keys_table(database_url: str) -> str:
+    """The URL, once the database answers and holds the key table (else one clear error;
+    migrating would load Alembic, which `keys list` does not need to start quickly)."""
+    from attrition.data.tables import require_tables
+    from attrition.db.engine import get_engine
+
+    require_tables(get_engine(database_url), "api_key")
+    return database_url
+
+
 def erase(
     employee_number: int = typer.Argument(..., help="EmployeeNumber to erase."),
     as_json: bool = JsonOption,
 ) -> None:
     """Delete a person's rows and prediction logs, keeping a tombstone."""
     from attrition.privacy.erasure import erase_employee
+    from attrition.serving.predlog.spool import spool_folder
 
     settings = get_settings()
     counts = erase_employee(
@@ -93,6 +106,7 @@ def erase(
         database_url=settings.database_url,
         secret=settings.pseudonym_secret(),
         actor="cli",
+        spool=spool_folder(settings.var_dir),
     )
     total = sum(counts.values())
     emit(

@@ -10,10 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit, migrated_database
-from attrition.data.scenarios import SCENARIOS
-from attrition.data.synthetic import generate_workforce, realised_attrition_rate, write_csv
-from attrition.settings import get_settings
+from attrition.cli._common import JsonOption, console, emit, get_settings, migrated_database
+from attrition.data.scenarios import SCENARIOS  # names only: no numpy, no pandas
 
 if TYPE_CHECKING:
     from attrition.data.ingest import IngestResult
@@ -43,6 +41,8 @@ def generate(
     as_json: bool = JsonOption,
 ) -> None:
     """Write a synthetic workforce of the IBM schema, optionally drifted."""
+    from attrition.data.synthetic import generate_workforce, realised_attrition_rate, write_csv
+
     settings = get_settings()
     rows = settings.synthetic_rows if rows is None else rows
     seed = settings.seed if seed is None else seed

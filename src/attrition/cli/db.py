@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from attrition.cli._common import JsonOption, console, emit
-from attrition.db.migrate import upgrade as upgrade_database
-from attrition.settings import get_settings
+from attrition.cli._common import JsonOption, console, emit, get_settings
 
 app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 
@@ -17,6 +15,8 @@ def upgrade(
     as_json: bool = JsonOption,
 ) -> None:
     """Apply Alembic migrations to ATTRITION_DATABASE_URL."""
+    from attrition.db.migrate import upgrade as upgrade_database
+
     reached = upgrade_database(get_settings().database_url, revision)
     emit(
         {"revision": reached},

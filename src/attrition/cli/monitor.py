@@ -11,8 +11,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, console, emit, err_console, migrated_database
-from attrition.settings import get_settings
+from attrition.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    get_settings,
+    migrated_database,
+)
 
 DRIFT_EXIT_CODE = 3
 MAX_FEATURES_SHOWN = 15
@@ -97,7 +103,9 @@ def _features_table(result: dict[str, Any]) -> Table:
 
 
 def _window_line(window: dict[str, Any]) -> str:
-    text = f"{window['source']}: {window['rows']:,} rows"
+    from attrition.monitoring.service import source_line  # imported already by `monitor`
+
+    text = source_line(window)
     if window.get("window_start"):
         text += f" from {window['window_start']} to {window['window_end']} ({window['rule']})"
     return escape(text)
@@ -147,6 +155,8 @@ def _render(result: dict[str, Any]) -> None:
         f"Prediction drift: {_yes(result['prediction_drift'])} (against {against} scores)"
     )
     console.print(f"Performance: {_performance_line(result['performance'])}")
+    for finding in result.get("findings", []):  # fairness and data quality
+        console.print(f"[red]Finding:[/] {escape(finding['message'])}")
     alert = result["alert"]
     console.print(f"Alert: {alert['status']}")
     console.print(f"Retraining: {_retrain_line(result['retrain'])}")

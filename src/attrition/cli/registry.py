@@ -6,8 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from attrition.cli._common import JsonOption, cli_actor, console, emit, migrated_database
-from attrition.settings import get_settings
+from attrition.cli._common import (
+    JsonOption,
+    cli_actor,
+    console,
+    emit,
+    get_settings,
+    migrated_database,
+)
 
 if TYPE_CHECKING:  # the registry imports MLflow when a command runs, not for --help
     from attrition.registry import AliasMove, RegistryConfig

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from attrition.cli._common import JsonOption, console, emit, err_console
+from attrition.cli._common import JsonOption, console, emit, err_console, get_settings
 from attrition.errors import AttritionError
-from attrition.settings import get_settings
 
 if TYPE_CHECKING:
     from attrition.operations.cluster import LocalCluster

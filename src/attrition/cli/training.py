@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from attrition.cli._common import JsonOption, cli_actor, console, emit, migrated_database
-from attrition.settings import get_settings
+from attrition.cli._common import (
+    JsonOption,
+    VerboseOption,
+    cli_actor,
+    console,
+    emit,
+    get_settings,
+    migrated_database,
+)
 
 if TYPE_CHECKING:  # the ML stack is imported when a command runs, not for --help
+    from attrition.cli.progress import RunDisplay
     from attrition.settings import Settings
     from attrition.training.inputs import TrainingInput
     from attrition.training.train import SearchSummary, TrainingResult
@@ -40,37 +49,78 @@ def train(
         None, "--study", help="Use (or create) the named study, including trials of workers."
     ),
     no_promote: bool = typer.Option(False, "--no-promote", help="Register, never promote."),
+    threshold_policy: str | None = typer.Option(
+        None, "--threshold-policy", help="How the threshold is chosen: f2, cost or capacity."
+    ),
+    capacity: str | None = typer.Option(
+        None,
+        "--capacity",
+        help="The capacity policy's limit: a share (0.2), a percentage (20%) or a number "
+        "of people (40, of the training data's headcount).",
+    ),
+    verbose: bool = VerboseOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Search, fit, evaluate, log to MLflow, register, and gate a new model."""
-    import optuna
+    from rich.console import Console
 
+    from attrition.cli.progress import RunDisplay
+    from attrition.cli.runlog import quiet_run
+
+    settings = get_settings()
+    overrides = {
+        "n_trials": trials,
+        "timeout_s": timeout,
+        "seed": seed,
+        "study_name": join or study,
+        "threshold_policy": threshold_policy,
+        "capacity": capacity,
+    }
+    with quiet_run(settings.var_dir, verbose=verbose) as streams:
+        out = Console(file=streams.stderr if as_json else streams.stdout)  # stdout: the JSON
+        with RunDisplay(out, live=not verbose) as display:
+            done = _run_training(settings, data, overrides, join, not no_promote, display)
+    payload = {**done.to_json(), "log_file": str(streams.log_path)}
+    emit(payload, as_json, lambda: _render(done, streams.log_path))
+
+
+def _run_training(
+    settings: Settings,
+    data: Path | None,
+    overrides: dict[str, Any],
+    join: str | None,
+    promote: bool,
+    display: RunDisplay,
+) -> TrainingResult | SearchSummary:
+    """Load the data, then train (or, with ``join``, add trials to a shared study)."""
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import join_search, train_model
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar shows the trials
-    settings = get_settings()
+    display.step("Loading the data")
     if join is None:  # a search worker writes only to the study's storage
         migrated_database(settings)
     source = _training_input(data, settings)
     options = TrainingOptions.from_settings(
         settings,
-        n_trials=trials,
-        timeout_s=timeout,
-        seed=seed,
-        study_name=join or study,
-        promote=not no_promote,
-        show_progress_bar=not as_json,
+        **overrides,
+        promote=promote,
+        on_progress=display.training,
         skipped_rows=source.skipped_rows,
         data_source=source.source,
         actor=cli_actor(),
     )
-    if join is not None:
-        summary = join_search(source.frame, options)
-        emit(summary.to_json(), as_json, lambda: _render_worker(summary))
-        return
-    result = train_model(source.frame, options)
-    emit(result.to_json(), as_json, lambda: _render_training(result))
+    display.step("Adding trials to the shared study" if join else "Training")
+    return join_search(source.frame, options) if join else train_model(source.frame, options)
+
+
+def _render(done: TrainingResult | SearchSummary, log_file: Path) -> None:
+    from attrition.training.train import TrainingResult
+
+    if isinstance(done, TrainingResult):
+        _render_training(done)
+    else:
+        _render_worker(done)
+    console.print(f"[dim]Log: {escape(str(log_file))}[/]")
 
 
 def _render_worker(summary: SearchSummary) -> None:

@@ -38,6 +38,7 @@ def _enable_sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in pages
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

@@ -108,6 +108,20 @@ class PredictionLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class RefusedInput(Base):
+    """A request body the API refused (422): which field failed and why, how often in that
+    request. Never the value, never who sent it."""
+
+    __tablename__ = "refused_input"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    route: Mapped[str] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Outcome(Base):
     """A real result for an employee: left or stayed, as of a date."""
 

@@ -22,9 +22,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,8 +34,12 @@ from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 from attrition.monitoring.config import AlertConfig
 from attrition.monitoring.drift import DriftResult
+from attrition.monitoring.findings import Finding
 from attrition.monitoring.performance import PerformanceResult
 from attrition.settings import Settings
+
+if TYPE_CHECKING:  # httpx is imported when an alert is sent
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class Alert:
     performance_reasons: tuple[str, ...]
     report_id: int | None = None
     report_url: str | None = None
+    findings: tuple[str, ...] = ()  # codes of fairness and data-quality findings
 
     @property
     def text(self) -> str:
@@ -85,6 +89,7 @@ class Alert:
             "drift_share": self.drift_share,
             "prediction_drift": self.prediction_drift,
             "performance_reasons": list(self.performance_reasons),
+            "findings": list(self.findings),
             "report_id": self.report_id,
         }
 
@@ -121,15 +126,19 @@ def alert_fingerprint(
     drifted_features: tuple[str, ...] | list[str],
     prediction_drift: bool,
     performance_reasons: tuple[str, ...] | list[str],
+    findings: tuple[str, ...] | list[str] = (),
 ) -> str:
-    """A stable id of one drift situation; feature order does not matter."""
-    key = {
+    """A stable id of one drift situation; feature order does not matter. Finding codes
+    join the key only when there are some (fingerprints of drift alone stay as they were)."""
+    key: dict[str, Any] = {
         "model": model_name,
         "version": model_version,
         "features": sorted(drifted_features),
         "prediction": prediction_drift,
         "performance": sorted(performance_reasons),
     }
+    if findings:
+        key["findings"] = sorted(findings)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -163,6 +172,21 @@ def _summary_lines(
     return lines
 
 
+def finding_lines(findings: tuple[Finding, ...]) -> list[str]:
+    """Fairness and data-quality findings, one line each (group and field names only)."""
+    if not findings:
+        return []
+    shown = [f"- {finding.message}" for finding in findings[:MAX_LISTED]]
+    more = [f"- and {len(findings) - MAX_LISTED} more"] if len(findings) > MAX_LISTED else []
+    return ["Findings:", *shown, *more]
+
+
+def _title(model_name: str, model_version: str, critical: bool, drift_or_decay: bool) -> str:
+    what = "drift" if drift_or_decay else "fairness or data-quality finding"
+    level = "Critical" if critical else "Warning"
+    return f"[attrition] {level}: {what} on {model_name} v{model_version}"
+
+
 def build_alert(
     drift: DriftResult,
     *,
@@ -171,22 +195,25 @@ def build_alert(
     performance: PerformanceResult | None = None,
     report_id: int | None = None,
     report_url: str | None = None,
+    findings: tuple[Finding, ...] = (),
 ) -> Alert | None:
-    """An alert when any feature, the scores or the realised performance is confirmed bad."""
+    """An alert when any feature, the scores or the realised performance is confirmed bad,
+    or a fairness or data-quality finding was raised."""
     decay = tuple(performance.overall.reasons) if performance and performance.decay else ()
-    if not drift.any_drift and not decay:
+    if not drift.any_drift and not decay and not findings:
         return None
     critical = drift.dataset_drift or bool(decay)
+    codes = tuple(finding.code for finding in findings)
     return Alert(
         model_name=model_name,
         model_version=model_version,
         fingerprint=alert_fingerprint(
-            model_name, model_version, drift.drifted_features, drift.prediction_drift, decay
+            model_name, model_version, drift.drifted_features, drift.prediction_drift, decay, codes
         ),
         severity="critical" if critical else "warning",
-        title=f"[attrition] {'Critical' if critical else 'Warning'}: drift on "
-        f"{model_name} v{model_version}",
-        lines=tuple(_summary_lines(drift, performance, report_url)),
+        title=_title(model_name, model_version, critical, drift.any_drift or bool(decay)),
+        lines=tuple(_summary_lines(drift, performance, None) + finding_lines(findings))
+        + ((f"Report: {report_url}",) if report_url else ()),
         drifted_features=drift.drifted_features,
         dataset_drift=drift.dataset_drift,
         drift_share=drift.drift_share,
@@ -194,6 +221,7 @@ def build_alert(
         performance_reasons=decay,
         report_id=report_id,
         report_url=report_url,
+        findings=codes,
     )
 
 
@@ -240,6 +268,8 @@ def post_json(
     headers: Mapping[str, str] | None = None,
 ) -> tuple[bool, str]:
     """POST with bounded retries on transport errors, 429 and 5xx; (delivered, detail)."""
+    import httpx
+
     detail = "not attempted"
     for attempt in range(config.retries + 1):
         if attempt:
@@ -422,6 +452,8 @@ def _deliver(
 ) -> list[ChannelResult]:
     if not channels:
         return []
+    import httpx
+
     own = client is None
     http = client or httpx.Client(timeout=config.timeout_seconds)
     try:

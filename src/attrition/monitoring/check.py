@@ -17,9 +17,13 @@ import numpy.typing as npt
 
 from attrition.monitoring.config import MonitoringConfig
 from attrition.monitoring.drift import DriftResult, detect_drift
+from attrition.monitoring.fairness import FairnessCheck
+from attrition.monitoring.findings import Finding
 from attrition.monitoring.options import MonitorOptions
 from attrition.monitoring.performance import PerformanceResult, evaluate_performance
+from attrition.monitoring.production import check_data_quality, check_fairness
 from attrition.monitoring.profile import columns_from_frame
+from attrition.monitoring.quality import QualityCheck
 from attrition.monitoring.reference import (
     Champion,
     champion_reference,
@@ -49,6 +53,14 @@ class Check:
     performance: PerformanceResult | None
     score_source: str
     prediction_reference: str
+    fairness: FairnessCheck | None = None
+    quality: QualityCheck | None = None
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Fairness regressions and data-quality rises (``production.py``)."""
+        fairness = self.fairness.findings if self.fairness is not None else ()
+        return fairness + (self.quality.findings if self.quality is not None else ())
 
     @property
     def confirmed(self) -> bool:
@@ -133,4 +145,8 @@ def run_check(
         reference.profile, columns, config.drift, prediction=config.prediction, scores=scores
     )
     performance = measure_performance(window, scores, settings, config, champion, now)
-    return Check(champion, window, drift, performance, score_source, reference.prediction_reference)
+    return Check(
+        champion, window, drift, performance, score_source, reference.prediction_reference,
+        fairness=check_fairness(window, scores, settings, config, champion),
+        quality=check_data_quality(window, drift, settings, config, now),
+    )  # fmt: skip

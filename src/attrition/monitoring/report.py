@@ -160,8 +160,10 @@ def render_report(
     source: str | None = None,
     window: tuple[datetime | None, datetime | None] | None = None,
     generated_at: datetime | None = None,
+    sections: Sequence[Markup] = (),
 ) -> str:
-    """The whole report as one HTML string."""
+    """The whole report as one HTML string; ``sections`` (already escaped HTML, e.g. fairness
+    and data quality) go after the performance table."""
     return _template().render(
         drift=drift,
         model_name=model_name,
@@ -173,6 +175,7 @@ def render_report(
         plots=_plots(drift),
         reference_colour=REFERENCE_COLOUR,
         current_colour=CURRENT_COLOUR,
+        sections=sections,
     )
 
 
@@ -265,6 +268,7 @@ effect {{ plot.feature.effect | fmt }}</small><br>{{ plot.svg }}</div>
 <td>{{ h.ece | fmt }}</td><td></td></tr>
 </tbody></table>
 {% endif %}
+{% for section in sections %}{{ section }}{% endfor %}
 <footer>Aggregated statistics only: no employee identifiers or row-level values.</footer>
 </body></html>
 """

@@ -32,7 +32,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -49,7 +48,9 @@ from attrition.monitoring.windows import EMPLOYEE_KEY, CurrentWindow, OutcomePai
 from attrition.schema import FEATURE_NAMES, NEGATIVE_LABEL, POSITIVE_LABEL, TARGET
 from attrition.settings import Settings
 
-if TYPE_CHECKING:  # the ML stack is imported when a retrain runs
+if TYPE_CHECKING:  # the ML stack and httpx are imported when a retrain runs
+    import httpx
+
     from attrition.training.pipeline import TrainingOptions
     from attrition.training.train import TrainingResult
 
@@ -224,6 +225,8 @@ def notify_api(settings: Settings, client: httpx.Client | None = None) -> str:
     its alias polling. Returns how the API learns of the new version."""
     if settings.api_key is None:
         return f"polling (every {settings.model_poll_seconds:g}s)"
+    import httpx
+
     url = settings.api_url.rstrip("/") + "/v1/admin/reload"
     headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
     http = client or httpx.Client(timeout=RELOAD_TIMEOUT_S)

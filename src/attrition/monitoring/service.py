@@ -38,6 +38,7 @@ from attrition.monitoring.config import MonitoringConfig, load_monitoring_config
 from attrition.monitoring.drift import FeatureDrift
 from attrition.monitoring.options import MonitorOptions
 from attrition.monitoring.report import render_report, report_row_fields, verdict_fields
+from attrition.monitoring.report_sections import sections
 from attrition.monitoring.retrain import (
     RetrainOutcome,
     RetrainRequest,
@@ -46,7 +47,7 @@ from attrition.monitoring.retrain import (
     window_training_rows,
 )
 from attrition.monitoring.retrain import retrain as run_retrain
-from attrition.monitoring.tracking import log_check, monitoring_metrics
+from attrition.monitoring.tracking import log_check, monitoring_metrics, production_metrics
 from attrition.monitoring.windows import PREDICTION_LOG, outcome_pairs
 from attrition.settings import Settings
 
@@ -61,6 +62,17 @@ def report_url(settings: Settings, report_id: int) -> str:
     return f"{settings.api_url.rstrip('/')}/v1/monitoring/reports/{report_id}/html"
 
 
+def source_line(window: dict[str, Any]) -> str:
+    """The report's "current data" line: for the prediction log, who was counted."""
+    if "people" not in window:
+        return f"{window['source']} ({window['rows']:,} rows)"
+    return (
+        f"{window['source']}: {window['people']:,} people from {window['raw_rows']:,} "
+        f"predictions ({window['what_if_rows']:,} what-if, {window['repeat_rows']:,} repeats "
+        "left out; the latest real prediction per person)"
+    )
+
+
 def store_report(check: Check, database_url: str, now: datetime) -> tuple[int, str]:
     """Insert the report row (verdicts, summary with the rows used, HTML); (id, html)."""
     provenance = check.window.provenance
@@ -70,15 +82,17 @@ def store_report(check: Check, database_url: str, now: datetime) -> tuple[int, s
         model_name=check.champion.name,
         model_version=check.champion.version,
         performance=check.performance,
-        source=provenance.source,
+        source=source_line(provenance.to_dict()),
         window=window if provenance.window_end is not None else None,
         generated_at=now,
+        sections=sections(check.fairness, check.quality),
     )
     row_fields = report_row_fields(check.drift, check.performance)
     row_fields["summary"] |= {
         "window": provenance.to_dict(),
         "scores": check.score_source,
         "prediction_reference": check.prediction_reference,
+        **production_summary(check),
     }
     with session_scope(database_url) as session:
         row = DriftReport(
@@ -94,6 +108,15 @@ def store_report(check: Check, database_url: str, now: datetime) -> tuple[int, s
         session.add(row)
         session.flush()
         return int(row.id), html
+
+
+def production_summary(check: Check) -> dict[str, Any]:
+    """Fairness, data quality and their findings, as the report summary keeps them."""
+    return {
+        "fairness": None if check.fairness is None else check.fairness.to_dict(),
+        "data_quality": None if check.quality is None else check.quality.to_dict(),
+        "findings": [finding.to_dict() for finding in check.findings],
+    }
 
 
 def finish_report(
@@ -142,6 +165,7 @@ def send_alert(check: Check, report_id: int, context: RunContext) -> AlertOutcom
         performance=check.performance,
         report_id=report_id,
         report_url=report_url(context.settings, report_id),
+        findings=check.findings,
     )
     return dispatch_alert(
         alert,
@@ -231,6 +255,7 @@ def result_dict(
         "prediction": None
         if check.drift.prediction is None
         else _feature_brief(check.drift.prediction),
+        "findings": [finding.to_dict() for finding in check.findings],
         "alert": alert_dict(alert),
         "retrain": retrain.to_dict(),
         "report_url": report_url(settings, report_id),
@@ -288,16 +313,17 @@ def run_monitoring(
         model_version=check.champion.version,
         report_id=report_id,
         at=context.now,
-        metrics=monitoring_metrics(check.drift, check.performance),
+        metrics=monitoring_metrics(check.drift, check.performance)
+        | production_metrics(check.fairness, check.quality),
         html=html,
     )
     alert = send_alert(check, report_id, context)
     outcome = _retrain_step(check, report_id, alert, retrain, spawn, context)
     logger.info(
         "monitoring report %d: %d of %d features drifted, prediction drift %s, alert %s, "
-        "retrain %s",
+        "retrain %s, findings %d",
         report_id, len(check.drift.drifted_features), len(check.drift.features),
-        check.drift.prediction_drift, alert.status, outcome.status,
+        check.drift.prediction_drift, alert.status, outcome.status, len(check.findings),
     )  # fmt: skip
     return result_dict(check, report_id, settings, alert, outcome)
 

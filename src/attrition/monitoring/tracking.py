@@ -15,7 +15,9 @@ from typing import Any
 
 from attrition import registry
 from attrition.monitoring.drift import DriftResult
+from attrition.monitoring.fairness import FairnessCheck
 from attrition.monitoring.performance import PerformanceResult
+from attrition.monitoring.quality import QualityCheck
 from attrition.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,33 @@ def monitoring_metrics(
             value = getattr(performance.overall, name)
             if value is not None:
                 metrics[f"realised_{name}"] = float(value)
+    return metrics
+
+
+def production_metrics(
+    fairness: FairnessCheck | None, quality: QualityCheck | None
+) -> dict[str, float]:
+    """Pure: fairness per group (``fairness_recall/<attribute>/<group>``, selection rate,
+    parity per attribute) and data quality (bad-input share, counts), with finding counts."""
+    metrics: dict[str, float] = {}
+    if fairness is not None:
+        metrics["fairness_findings"] = float(len(fairness.findings))
+        for attribute in fairness.attributes:
+            if attribute.parity_ratio is not None:
+                metrics[f"fairness_parity/{attribute.attribute}"] = attribute.parity_ratio
+            for group in attribute.groups:
+                where = f"{attribute.attribute}/{group.group}"
+                if group.recall is not None:
+                    metrics[f"fairness_recall/{where}"] = group.recall
+                if group.selection_rate is not None:
+                    metrics[f"fairness_selection_rate/{where}"] = group.selection_rate
+    if quality is not None:
+        current = quality.current
+        metrics["quality_findings"] = float(len(quality.findings))
+        metrics["quality_refused_requests"] = float(current.refused_requests)
+        metrics["quality_rows_quarantined"] = float(current.rows_quarantined)
+        if current.share is not None:
+            metrics["quality_bad_share"] = current.share
     return metrics
 
 

@@ -3,24 +3,28 @@
 Three sources, each read into a :class:`CurrentWindow` (typed feature frame, optional
 scores and labels, and a :class:`Provenance` that the report stores):
 
-* the prediction log over a time window (:func:`prediction_log_window`). The window is
-  ``[since, now)`` when ``since`` is given; otherwise it starts at the end of the last
-  prediction-log report of the model ("since_last_report") when at least ``min_rows``
-  predictions arrived since, else it covers the last ``days`` days ("last_days"). The
-  provenance holds the row count, the window, the id range and a SHA-256 of the sorted
-  prediction ids, so a report can be matched to its rows later;
+* the prediction log over a time window (:func:`prediction_log_window`), read as people,
+  not requests (``attrition.workforce``): the latest real prediction per person, what-if
+  scores and older repeats left out. The window is ``[since, now)`` when ``since`` is
+  given; otherwise it starts at the end of the last prediction-log report of the model
+  ("since_last_report") when at least ``min_rows`` people were scored since, else it
+  covers the last ``days`` days ("last_days"). The provenance holds how raw rows became
+  people (raw rows, what-if rows, repeats, people, employees, unidentified), the window,
+  the id range and a SHA-256 of the sorted prediction ids of the rows counted, so a
+  report can be matched to its rows later;
 * a CSV file (:func:`file_window`), validated with ``read_dataset``; rejected rows are
   counted in the provenance, labelled rows (``Attrition``) give realised performance;
 * a database snapshot (:func:`snapshot_window`), labelled rows likewise.
 
-:func:`outcome_pairs` joins recorded outcomes to predictions of the same employee: each
-outcome takes that employee's latest prediction made on or before the outcome date, and a
-prediction matched by several outcomes keeps the newest one.
+:func:`outcome_pairs` joins recorded outcomes to real predictions (never what-if scores)
+of the same employee: each outcome takes that employee's latest prediction made on or
+before the outcome date, and a prediction matched by several outcomes keeps the newest one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,9 +34,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attrition import workforce
 from attrition.data.validation import read_dataset, typed_frame
 from attrition.db.engine import session_scope
 from attrition.db.models import DriftReport, EmployeeSnapshot, Outcome, PredictionLog
@@ -41,6 +46,7 @@ from attrition.privacy import pseudonymise
 from attrition.schema import FEATURE_NAMES, IDENTIFIER, NEGATIVE_LABEL, POSITIVE_LABEL, TARGET
 
 PREDICTION_LOG = "prediction_log"
+COUNTING = "latest real prediction per person (attrition.workforce)"
 EMPLOYEE_KEY = "employee_key"
 MAX_SOURCE_CHARS = 255
 MAX_SNAPSHOTS_LISTED = 10
@@ -131,27 +137,33 @@ class LogRows:
     probabilities: FloatArray
     created_at: tuple[datetime, ...]
     features: pd.DataFrame
+    counts: workforce.WindowCounts
 
 
 def _log_query(model_name: str, start: datetime, end: datetime) -> Any:
+    """The latest real prediction per person of the window (``attrition.workforce``)."""
+    people = workforce.latest_per_person(
+        [
+            PredictionLog.id.label("id"),
+            PredictionLog.prediction_id.label("prediction_id"),
+            PredictionLog.employee_key.label("employee_key"),
+            PredictionLog.model_version.label("model_version"),
+            PredictionLog.probability.label("probability"),
+            PredictionLog.created_at.label("created_at"),
+            PredictionLog.features.label("features"),
+        ],
+        workforce.in_window(start, end, model_name),
+    )
+    columns = ("id", "prediction_id", "employee_key", "model_version", "probability")
     return (
-        select(
-            PredictionLog.id,
-            PredictionLog.prediction_id,
-            PredictionLog.employee_key,
-            PredictionLog.model_version,
-            PredictionLog.probability,
-            PredictionLog.created_at,
-            PredictionLog.features,
-        )
-        .where(PredictionLog.model_name == model_name)
-        .where(PredictionLog.created_at >= start, PredictionLog.created_at < end)
-        .order_by(PredictionLog.id)
+        select(*(people.c[name] for name in (*columns, "created_at", "features")))
+        .where(people.c[workforce.RANK] == 1)
+        .order_by(people.c.id)
     )
 
 
 def read_log_rows(session: Session, model_name: str, start: datetime, end: datetime) -> LogRows:
-    """The model's predictions made in ``[start, end)``."""
+    """The rows a window counts: the latest real prediction per person in ``[start, end)``."""
     rows = session.execute(_log_query(model_name, start, end)).tuples().all()
     return LogRows(
         ids=tuple(int(r[0]) for r in rows),
@@ -159,20 +171,25 @@ def read_log_rows(session: Session, model_name: str, start: datetime, end: datet
         employee_keys=tuple(r[2] for r in rows),
         model_versions=tuple(r[3] for r in rows),
         probabilities=np.array([r[4] for r in rows], dtype=np.float64),
-        created_at=tuple(r[5] for r in rows),
-        features=features_frame([r[6] for r in rows]),
+        created_at=tuple(as_utc(_stamp(r[5])) for r in rows),
+        features=features_frame([_features(r[6]) for r in rows]),
+        counts=workforce.window_counts(session, workforce.in_window(start, end, model_name)),
     )
+
+
+def _stamp(value: Any) -> datetime:
+    """A timestamp read through a subquery (SQLite may hand back text)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _features(value: Any) -> dict[str, Any]:
+    """A JSON column read through a subquery (SQLite may hand back text)."""
+    return value if isinstance(value, dict) else json.loads(value)
 
 
 def count_log_rows(session: Session, model_name: str, start: datetime, end: datetime) -> int:
-    """How many predictions of the model were made in ``[start, end)``."""
-    query = (
-        select(func.count())
-        .select_from(PredictionLog)
-        .where(PredictionLog.model_name == model_name)
-        .where(PredictionLog.created_at >= start, PredictionLog.created_at < end)
-    )
-    return int(session.scalar(query) or 0)
+    """How many people the model's predictions in ``[start, end)`` count (one each)."""
+    return workforce.count_people(session, workforce.in_window(start, end, model_name))
 
 
 def last_log_report_end(session: Session, model_name: str) -> datetime | None:
@@ -213,11 +230,14 @@ def choose_window(
 
 
 def log_provenance(rows: LogRows, start: datetime, end: datetime, rule: str) -> Provenance:
-    """What a prediction-log report records about its rows."""
+    """What a prediction-log report records about its rows: how raw rows became people
+    (``attrition.workforce``) and the identity of the rows counted."""
     versions: dict[str, int] = {}
     for version in rows.model_versions:
         versions[version] = versions.get(version, 0) + 1
     details: dict[str, Any] = {
+        "counting": COUNTING,
+        **rows.counts.to_dict(),
         "id_min": min(rows.ids) if rows.ids else None,
         "id_max": max(rows.ids) if rows.ids else None,
         "prediction_ids_sha256": ids_digest(rows.prediction_ids),
@@ -237,17 +257,20 @@ def prediction_log_window(
     days: float,
     min_rows: int,
 ) -> tuple[CurrentWindow, LogRows]:
-    """The prediction-log rows of the chosen window; too few rows is a user error."""
+    """The people of the chosen window; too few is a user error."""
     with session_scope(database_url) as session:
         start, end, rule = choose_window(
             session, model_name=model_name, now=now, since=since, days=days, min_rows=min_rows
         )
         rows = read_log_rows(session, model_name, start, end)
     if len(rows.ids) < min_rows:
+        counts = rows.counts
         raise AttritionError(
-            f"no data in window: {len(rows.ids)} predictions of {model_name} between "
-            f"{start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC, at least {min_rows} needed "
-            "(drift.min_rows); send predictions first, or widen the window with --since or --days"
+            f"no data in window: {len(rows.ids)} people in {counts.raw_rows} predictions of "
+            f"{model_name} ({counts.what_if_rows} what-if, {counts.repeat_rows} repeats left "
+            f"out) between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC, at least "
+            f"{min_rows} needed (drift.min_rows); send predictions first, or widen the window "
+            "with --since or --days"
         )
     window = CurrentWindow(
         frame=rows.features,
@@ -428,7 +451,7 @@ def _candidate_query(model_name: str, model_version: str | None) -> Any:
             PredictionLog.features,
         )
         .join(PredictionLog, PredictionLog.employee_key == Outcome.employee_key)
-        .where(PredictionLog.model_name == model_name)
+        .where(PredictionLog.model_name == model_name, workforce.real())
     )
     if model_version is not None:
         query = query.where(PredictionLog.model_version == model_version)

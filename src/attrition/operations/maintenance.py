@@ -4,6 +4,10 @@ Retention never touches a model version that holds an alias, nor the run behind 
 Backups are portable: every table is written as JSON lines, so a SQLite backup restores
 into PostgreSQL and back. The embedded MLflow store (a SQLite file plus an artifact folder)
 is copied alongside; a remote tracking server is backed up on its own side (docs/operations.md).
+Every backup file is private to its owner and, when a backup key is configured, encrypted
+(``backup_files.py``). Backups older than ``backup_retention_days`` are deleted by
+:func:`prune_backups`: erasure cannot reach into a backup, so this is when an erased person
+leaves the last copy.
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ from attrition import registry
 from attrition.audit import AuditAction, record_event
 from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import current_revision
-from attrition.db.models import Base, PredictionLog
+from attrition.db.models import Base, PredictionLog, RefusedInput
 from attrition.db.types import UTCDateTime, utcnow
 from attrition.errors import AttritionError
+from attrition.operations.backup_files import BackupFolder
+from attrition.privacy.erasure import reapply_erasures, tombstones, truncate_wal
+from attrition.privacy.files import private_dir, private_file
 from attrition.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -41,6 +48,7 @@ class PruneResult:
     prediction_logs_deleted: int
     model_versions_deleted: list[str] = field(default_factory=list)
     runs_deleted: int = 0
+    refused_inputs_deleted: int = 0
 
 
 def prune(settings: Settings, now: datetime | None = None, actor: str = "cli") -> PruneResult:
@@ -48,10 +56,11 @@ def prune(settings: Settings, now: datetime | None = None, actor: str = "cli") -
     now = now or utcnow()
     log_cutoff = now - timedelta(days=settings.prediction_retention_days)
     logs = prune_prediction_logs(settings.database_url, log_cutoff)
+    refused = prune_refused_inputs(settings.database_url, log_cutoff)
     client = registry.configure_tracking(settings)
     run_cutoff = now - timedelta(days=settings.mlflow_retention_days)
     versions, runs = prune_mlflow(client, settings, run_cutoff)
-    result = PruneResult(logs, versions, runs)
+    result = PruneResult(logs, versions, runs, refused)
     _audit(settings.database_url, actor, AuditAction.MAINTENANCE_PRUNE, asdict(result))
     return result
 
@@ -60,6 +69,13 @@ def prune_prediction_logs(database_url: str, cutoff: datetime) -> int:
     """Delete prediction logs created before ``cutoff``; personal data is not kept forever."""
     with session_scope(database_url) as session:
         deleted = session.execute(delete(PredictionLog).where(PredictionLog.created_at < cutoff))
+        return int(getattr(deleted, "rowcount", 0) or 0)
+
+
+def prune_refused_inputs(database_url: str, cutoff: datetime) -> int:
+    """Delete refused-input counts older than ``cutoff`` (the prediction-log retention)."""
+    with session_scope(database_url) as session:
+        deleted = session.execute(delete(RefusedInput).where(RefusedInput.created_at < cutoff))
         return int(getattr(deleted, "rowcount", 0) or 0)
 
 
@@ -127,38 +143,50 @@ def _audit(database_url: str, actor: str, action: AuditAction, details: dict[str
 
 
 def backup(settings: Settings, out: Path) -> dict[str, Any]:
-    """Write the database (portable JSON lines) and the embedded MLflow store to ``out``."""
+    """Write the database (portable JSON lines) and the embedded MLflow store to ``out``:
+    every file private to its owner, and encrypted when a backup key is configured."""
     if out.exists() and any(out.iterdir()):
         raise AttritionError(f"backup folder {out} is not empty; choose a new folder")
     revision = current_revision(settings.database_url)
     if revision is None:
         raise AttritionError("the database has no schema; run `attrition db upgrade` first")
-    (out / "db").mkdir(parents=True, exist_ok=True)
+    folder = BackupFolder(private_dir(out), settings.backup_secret())
     with get_engine(settings.database_url).connect() as connection:
-        counts = {t.name: _dump_table(connection, t, out / "db") for t in _tables()}
+        counts = {t.name: _dump_table(connection, t, folder) for t in _tables()}
     manifest = {
         "format": FORMAT_VERSION,
         "created_at": utcnow().isoformat(),
         "alembic_revision": revision,
         "tables": counts,
-        "mlflow": _backup_mlflow(settings, out / "mlflow"),
+        "mlflow": _backup_mlflow(settings, folder),
+        "encryption": folder.encryption(),
     }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    private_file(out / MANIFEST, json.dumps(manifest, indent=2).encode())
     return manifest
+
+
+def prune_backups(root: Path, retention_days: int, now: datetime | None = None) -> list[str]:
+    """Delete the backup folders directly under ``root`` written more than ``retention_days``
+    ago (by their manifest's date); the names deleted. Other folders are left alone."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    deleted: list[str] = []
+    for folder in sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()):
+        created = json.loads((folder / MANIFEST).read_text()).get("created_at", "")
+        if created and datetime.fromisoformat(created) < cutoff:
+            shutil.rmtree(folder)
+            deleted.append(folder.name)
+    return deleted
 
 
 def _tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
-def _dump_table(connection: Connection, table: Table, folder: Path) -> int:
+def _dump_table(connection: Connection, table: Table, folder: BackupFolder) -> int:
     rows = connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-    count = 0
-    with (folder / f"{table.name}.jsonl").open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(dict(row), default=_json_default) + "\n")
-            count += 1
-    return count
+    lines = [json.dumps(dict(row), default=_json_default) + "\n" for row in rows]
+    folder.write(f"db/{table.name}.jsonl", "".join(lines).encode("utf-8"))
+    return len(lines)
 
 
 def _json_default(value: object) -> str:
@@ -167,17 +195,18 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def _backup_mlflow(settings: Settings, folder: Path) -> dict[str, str]:
+def _backup_mlflow(settings: Settings, folder: BackupFolder) -> dict[str, str]:
     """Copy the embedded store; a remote tracking server is backed up server-side."""
     database = _local_mlflow_db(settings.mlflow_tracking_uri)
     if database is None:
         return {"mode": "remote", "tracking_uri": settings.mlflow_tracking_uri}
-    folder.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(database) as source, sqlite3.connect(folder / "mlflow.db") as target:
-        source.backup(target)  # consistent copy even while the store is in use
+    if database.exists():  # (connecting would create an empty store)
+        with sqlite3.connect(database) as source, sqlite3.connect(":memory:") as image:
+            source.backup(image)  # consistent copy even while the store is in use
+            folder.write("mlflow/mlflow.db", image.serialize())
     artifacts = Path(settings.mlflow_artifact_root)
-    if artifacts.exists():
-        shutil.copytree(artifacts, folder / "mlartifacts")
+    for path in sorted(p for p in artifacts.rglob("*") if p.is_file()):
+        folder.write(f"mlflow/mlartifacts/{path.relative_to(artifacts)}", path.read_bytes())
     return {"mode": "embedded", "artifact_root": str(artifacts)}
 
 
@@ -189,8 +218,13 @@ def _local_mlflow_db(tracking_uri: str) -> Path | None:
 
 
 def restore(settings: Settings, source: Path, *, force: bool = False) -> dict[str, int]:
-    """Load a backup into the configured (migrated) database and embedded MLflow store."""
+    """Load a backup into the configured (migrated) database and embedded MLflow store.
+
+    The erasures recorded in the database being replaced (``--force``) are applied again to
+    the restored rows, and their tombstones kept."""
     manifest = _read_manifest(source)
+    folder = BackupFolder(source, settings.backup_secret())
+    folder.check(manifest.get("encryption"))
     revision = current_revision(settings.database_url)
     if revision != manifest["alembic_revision"]:
         raise AttritionError(
@@ -199,11 +233,14 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> dict[st
         )
     engine = get_engine(settings.database_url)
     with engine.begin() as connection:
+        erased = tombstones(connection)  # erasures made since the backup stay made
         _ensure_empty(connection, force)
-        counts = {t.name: _load_table(connection, t, source / "db") for t in _tables()}
+        counts = {t.name: _load_table(connection, t, folder) for t in _tables()}
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection)
-    _restore_mlflow(settings, source / "mlflow", manifest["mlflow"])
+        counts["erasures_reapplied"] = reapply_erasures(connection, erased)
+    truncate_wal(settings.database_url)
+    _restore_mlflow(settings, folder, manifest["mlflow"])
     return counts
 
 
@@ -228,9 +265,9 @@ def _ensure_empty(connection: Connection, force: bool) -> None:
         connection.execute(delete(table))
 
 
-def _load_table(connection: Connection, table: Table, folder: Path) -> int:
-    path = folder / f"{table.name}.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+def _load_table(connection: Connection, table: Table, folder: BackupFolder) -> int:
+    name = f"db/{table.name}.jsonl"
+    lines = folder.read(name).decode("utf-8").splitlines() if folder.exists(name) else []
     rows = [_decode_row(table, json.loads(line)) for line in lines]
     for start in range(0, len(rows), 1000):
         connection.execute(insert(table), rows[start : start + 1000])
@@ -259,7 +296,7 @@ def _reset_sequences(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
-def _restore_mlflow(settings: Settings, folder: Path, info: dict[str, str]) -> None:
+def _restore_mlflow(settings: Settings, folder: BackupFolder, info: dict[str, str]) -> None:
     if info.get("mode") != "embedded":
         return
     database = _local_mlflow_db(settings.mlflow_tracking_uri)
@@ -268,9 +305,13 @@ def _restore_mlflow(settings: Settings, folder: Path, info: dict[str, str]) -> N
             "the backup holds an embedded MLflow store but ATTRITION_MLFLOW_TRACKING_URI points "
             "to a server; restore the registry on the server side"
         )
-    database.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(folder / "mlflow.db") as source, sqlite3.connect(database) as target:
-        source.backup(target)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.exists("mlflow/mlflow.db"):
+        with sqlite3.connect(":memory:") as image, sqlite3.connect(database) as target:
+            image.deserialize(folder.read("mlflow/mlflow.db"))
+            image.backup(target)
     artifacts = Path(settings.mlflow_artifact_root)
-    if (folder / "mlartifacts").exists():
-        shutil.copytree(folder / "mlartifacts", artifacts, dirs_exist_ok=True)
+    for name in folder.files("mlflow/mlartifacts"):
+        path = artifacts / Path(name).relative_to("mlflow/mlartifacts")
+        private_dir(path.parent)
+        private_file(path, folder.read(name))

@@ -5,6 +5,13 @@ the supervising process, which then stops the children itself, in the order it c
 Stopping sends a signal (SIGTERM unless told otherwise), waits up to a timeout, and SIGKILLs
 the child's whole group after it, so the workers a child forked (uvicorn's) go with it.
 Children are other ``attrition`` commands (:func:`attrition_command`), nginx and Streamlit.
+
+A child also dies with its parent, even when the parent is killed with SIGKILL and stops
+nothing itself: on Linux each child asks the kernel for SIGTERM when its parent exits
+(``PR_SET_PDEATHSIG``), so ``attrition up``'s API and dashboard stop (and stop their own
+children, which are armed the same way) and their ports are free again. The kernel sends it
+when the *thread* that started the child ends: children are started by the thread that
+supervises them.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT_S = 15.0
 KILL_WAIT_S = 10.0
 POLL_S = 0.2
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 Process = subprocess.Popen[bytes]
 ExitListener = Callable[[str, int], None]
 
@@ -43,10 +51,33 @@ def serve_command(host: str, port: int, workers: int, python: str = sys.executab
     return attrition_command("serve", *options, python=python)
 
 
+def die_with_parent(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel send ``signum`` to the child when this process
+    (the thread calling this) exits; None where the kernel has no such request (not Linux).
+
+    If the parent is already gone when the child arms it, the child signals itself."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signum)
+
+    return arm
+
+
 def start(command: Sequence[str], env: Mapping[str, str], *, log: Path | None = None) -> Process:
-    """A child in its own session; its output goes to ``log`` (appended) or to ours."""
+    """A child in its own session, stopped when we die; its output goes to ``log``
+    (appended) or to ours."""
     if log is None:
-        return subprocess.Popen(list(command), env=dict(env), start_new_session=True)
+        return subprocess.Popen(
+            list(command), env=dict(env), start_new_session=True, preexec_fn=die_with_parent()
+        )
     with log.open("ab") as handle:
         return subprocess.Popen(
             list(command),
@@ -55,6 +86,7 @@ def start(command: Sequence[str], env: Mapping[str, str], *, log: Path | None = 
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
 
 

@@ -21,6 +21,7 @@ from attrition.db.engine import get_engine
 from attrition.db.migrate import upgrade
 from attrition.errors import AttritionError
 from attrition.settings import Settings
+from attrition.training.progress import ProgressListener
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class QuickstartContext:
     data: Path | None
     trials: int | None = None
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    on_progress: ProgressListener | None = None  # told each trial and stage of training
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +71,11 @@ def run_quickstart(
     trials: int | None = None,
     steps: Sequence[Step] | None = None,
     on_step: StepListener | None = None,
+    on_progress: ProgressListener | None = None,
 ) -> dict[str, Any]:
     """Run the steps in order on these settings' stores; ``on_step(step, None)`` before and
-    ``(step, outcome)`` after."""
-    context = QuickstartContext(settings, data, trials)
+    ``(step, outcome)`` after; ``on_progress`` follows the training step."""
+    context = QuickstartContext(settings, data, trials, on_progress=on_progress)
     done = [
         {"step": step.name, **_run_step(step, context, on_step)}
         for step in (quickstart_steps() if steps is None else steps)
@@ -155,12 +158,17 @@ def train_step(context: QuickstartContext) -> dict[str, Any]:
 
     source = from_database(context.settings.database_url)
     options = TrainingOptions.from_settings(
-        context.settings, n_trials=context.trials, data_source=source.source, actor="quickstart"
+        context.settings,
+        n_trials=context.trials,
+        data_source=source.source,
+        actor="quickstart",
+        on_progress=context.on_progress,
     )
     result = train_model(source.frame, options)
+    limit = " (the search's time limit)" if result.stopped_by == "timeout" else ""
     summary = (
         f"version {result.model_version}: holdout ROC-AUC {result.metrics['roc_auc']:.3f}, "
-        f"threshold {result.threshold:.3f}, {result.trials_completed} trials, "
+        f"threshold {result.threshold:.3f}, {result.trials_completed} trials{limit}, "
         f"{'promoted' if result.promoted else 'not promoted'}"
     )
     return {**result.to_json(), "summary": summary}

@@ -9,6 +9,7 @@ inside the functions, so importing this package is cheap.
 - ``aliases``: ``champion`` / ``challenger``, audited moves, promote and rollback.
 - ``trail``: the audit trail of alias moves.
 - ``artifacts``: what a version carries, and loading it.
+- ``reference``: the drift reference format (per-feature marginals, sorted scores).
 - ``versions``: the champion's facts, a version's metadata, the version history.
 """
 
@@ -25,6 +26,8 @@ from attrition.registry.aliases import (
     version_by_alias,
 )
 from attrition.registry.artifacts import (
+    CAPACITY_ARTIFACT,
+    CURVES_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     METRICS_ARTIFACT,
@@ -33,6 +36,7 @@ from attrition.registry.artifacts import (
     REFERENCE_SCORE_COLUMN,
     REFERENCE_SPLIT_COLUMN,
     download_model,
+    load_fairness,
     load_metrics,
     load_model,
     load_reference,
@@ -45,6 +49,7 @@ from attrition.registry.client import (
     ensure_experiment,
 )
 from attrition.registry.config import RegistryConfig
+from attrition.registry.reference import MARGINALS_ARTIFACT, Marginal, ReferenceMarginals
 from attrition.registry.trail import AliasMove, alias_history, champion_stack, record_move
 from attrition.registry.versions import (
     ChampionInfo,
@@ -56,10 +61,13 @@ from attrition.registry.versions import (
 )
 
 __all__ = [
+    "CAPACITY_ARTIFACT",
     "CHALLENGER",
     "CHAMPION",
+    "CURVES_ARTIFACT",
     "FAIRNESS_ARTIFACT",
     "IMPORTANCE_ARTIFACT",
+    "MARGINALS_ARTIFACT",
     "METRICS_ARTIFACT",
     "MODEL_ARTIFACT",
     "REFERENCE_ARTIFACT",
@@ -67,6 +75,8 @@ __all__ = [
     "REFERENCE_SPLIT_COLUMN",
     "AliasMove",
     "ChampionInfo",
+    "Marginal",
+    "ReferenceMarginals",
     "RegistryConfig",
     "VersionEntry",
     "VersionInfo",
@@ -81,6 +91,7 @@ __all__ = [
     "ensure_experiment",
     "existing_version",
     "list_versions",
+    "load_fairness",
     "load_metrics",
     "load_model",
     "load_reference",

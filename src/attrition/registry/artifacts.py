@@ -1,11 +1,13 @@
 """What each version carries, and loading it: the model, its folder, the drift reference and
 the holdout metrics.
 
-A version's run carries ``reference/reference.parquet`` (drift reference: raw schema
-columns, ``attrition_probability``, ``Attrition`` = "Yes"/"No" and ``reference_split``:
-"train" rows carry their calibrated out-of-fold probability, "holdout" rows the registered
-model's probability), ``metrics/holdout_metrics.json`` and the reports below. Training
-writes these paths and columns, monitoring and serving read them: both use the names here.
+A version's run carries ``reference/marginals.json`` (the drift reference without a
+linkable personal row: per-feature marginals and sorted score lists, see
+``registry/reference.py``), ``metrics/holdout_metrics.json``, ``curves/curves.json`` and the
+reports below. Versions trained before carry ``reference/reference.parquet`` instead (raw
+schema columns, ``attrition_probability``, ``Attrition`` and ``reference_split``), read
+and converted by :func:`load_reference`. Training writes these paths, monitoring and
+serving read them: both use the names here.
 """
 
 from __future__ import annotations
@@ -18,19 +20,28 @@ from attrition.errors import AttritionError, NotFoundError
 from attrition.registry.aliases import existing_version, version_by_alias
 from attrition.registry.client import allow_model_loading, connect
 from attrition.registry.config import RegistryConfig
+from attrition.registry.reference import (
+    LEGACY_SCORE_COLUMN,
+    LEGACY_SPLIT_COLUMN,
+    MARGINALS_ARTIFACT,
+    ReferenceMarginals,
+    marginals_from_legacy,
+)
 
 if TYPE_CHECKING:
-    import pandas as pd
     from mlflow import MlflowClient
 
 MODEL_ARTIFACT: Final = "model"
-REFERENCE_ARTIFACT: Final = "reference/reference.parquet"
+REFERENCE_ARTIFACT: Final = "reference/reference.parquet"  # before marginals.json
+CURVES_ARTIFACT: Final = "curves/curves.json"
 METRICS_ARTIFACT: Final = "metrics/holdout_metrics.json"
 FAIRNESS_ARTIFACT: Final = "fairness/fairness_report.json"
 IMPORTANCE_ARTIFACT: Final = "explain/shap_importance.json"
-# Columns of the reference sample besides the schema's.
-REFERENCE_SCORE_COLUMN: Final = "attrition_probability"
-REFERENCE_SPLIT_COLUMN: Final = "reference_split"  # "train" (out of fold) or "holdout"
+# The capacity trade-off curve (attrition.capacity.tradeoff_curve) and its chosen point.
+CAPACITY_ARTIFACT: Final = "capacity/capacity_tradeoff.json"
+# Columns of the old reference sample besides the schema's.
+REFERENCE_SCORE_COLUMN: Final = LEGACY_SCORE_COLUMN
+REFERENCE_SPLIT_COLUMN: Final = LEGACY_SPLIT_COLUMN  # "train" (out of fold) or "holdout"
 
 
 def model_uri(version_or_alias: str, config: RegistryConfig) -> str:
@@ -87,14 +98,36 @@ def _download(version_or_alias: str, artifact: str, config: RegistryConfig) -> P
     return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact))
 
 
-def load_reference(version: str, config: RegistryConfig) -> pd.DataFrame:
-    """The drift reference sample saved with a version (number or alias)."""
+def load_reference(version: str, config: RegistryConfig) -> ReferenceMarginals:
+    """The drift reference saved with a version (number or alias): its marginals, or an
+    old version's full reference rows converted to marginals."""
+    import mlflow.artifacts
+
+    client = connect(config)
+    run_id = run_id_of(version, config, client)
+    stored = {item.path for item in client.list_artifacts(run_id, "reference")}
+    path = MARGINALS_ARTIFACT if MARGINALS_ARTIFACT in stored else REFERENCE_ARTIFACT
+    local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path))
+    if path == MARGINALS_ARTIFACT:
+        return ReferenceMarginals.from_dict(json.loads(local.read_text()))
+    return _legacy(local)
+
+
+def _legacy(path: Path) -> ReferenceMarginals:
     import pandas as pd
 
-    return pd.read_parquet(_download(version, REFERENCE_ARTIFACT, config))
+    from attrition.schema import FEATURE_NAMES
+
+    return marginals_from_legacy(pd.read_parquet(path), FEATURE_NAMES)
 
 
 def load_metrics(version: str, config: RegistryConfig) -> dict[str, Any]:
     """The holdout metrics (json) saved with a version (number or alias)."""
     data: dict[str, Any] = json.loads(_download(version, METRICS_ARTIFACT, config).read_text())
+    return data
+
+
+def load_fairness(version: str, config: RegistryConfig) -> dict[str, Any]:
+    """The training-time fairness audit (json) saved with a version (number or alias)."""
+    data: dict[str, Any] = json.loads(_download(version, FAIRNESS_ARTIFACT, config).read_text())
     return data

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from attrition.errors import AttritionError, ConflictError, NotFoundError, UnavailableError
 from attrition.serving.platform.encoding import SafeJSONResponse
+from attrition.serving.refusals import record_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +73,13 @@ async def validation_response(request: Request, error: Exception) -> Response:
     """422 naming each bad field without its value, except a list over its limit: 413."""
     assert isinstance(error, RequestValidationError)
     items = error.errors()
+    public = [public_error(item) for item in items]
+    # data quality: fields and the reasons a client sees (finite_number, cross_field, ...)
+    await record_refusal(request, RequestValidationError(public))
     too_large = _too_large(request, items)
     if too_large is not None:
         return SafeJSONResponse({"detail": too_large}, status_code=413)
-    return SafeJSONResponse({"detail": [public_error(item) for item in items]}, status_code=422)
+    return SafeJSONResponse({"detail": public}, status_code=422)
 
 
 def _too_large(request: Request, items: Any) -> str | None:

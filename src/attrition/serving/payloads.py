@@ -182,6 +182,41 @@ class Curves(BaseModel):
     calibration: dict[str, list[float]] = Field(description="predicted and observed, by bin")
 
 
+class CapacityPoint(BaseModel):
+    """What flagging at one threshold does, per person of the curve's population."""
+
+    policy: str = Field(description="The threshold policy that chose this point")
+    threshold: float
+    share_flagged: float = Field(description="Share of the people flagged at risk")
+    flagged: float = Field(description="People flagged (mean over CV repeats)")
+    recall: float = Field(description="Share of the leavers among the flagged")
+    precision: float = Field(description="Share of the flagged who left")
+    leavers_caught: float
+    expected_leavers_caught: float = Field(
+        description="Sum of the calibrated risk of the people flagged"
+    )
+
+
+class CapacityTradeoff(BaseModel):
+    """The capacity trade-off of the served version: flagging at most 1%..100% of the people
+    (highest risk first), on the calibrated out-of-fold predictions its threshold was chosen
+    on; parallel lists, one entry per capacity, and the version's own threshold."""
+
+    basis: str = Field(description="Which predictions: out-of-fold")
+    population: int = Field(description="People the curve is computed on")
+    leavers: int
+    repeats: int = Field(description="Cross-validation repeats averaged")
+    capacity: list[float] = Field(description="The capacity of each point (0.01 ... 1.0)")
+    share_flagged: list[float]
+    flagged: list[float]
+    recall: list[float] = Field(description="Share of the leavers caught")
+    precision: list[float]
+    leavers_caught: list[float]
+    expected_leavers_caught: list[float]
+    threshold: list[float]
+    chosen: CapacityPoint = Field(description="The served threshold's point")
+
+
 class ModelInfo(BaseModel):
     name: str
     version: str
@@ -200,6 +235,9 @@ class ModelInfo(BaseModel):
         None, description="Global importance: mean absolute SHAP contribution per feature"
     )
     curves: Curves | None = None
+    capacity: CapacityTradeoff | None = Field(
+        None, description="Share flagged -> leavers caught, precision, expected leavers caught"
+    )
 
 
 class OutcomeIn(BaseModel):
@@ -258,6 +296,20 @@ class RiskPeriod(BaseModel):
     mean_probability: float
 
 
+class CapacityPlan(BaseModel):
+    """What HR catches by talking to the highest-risk people its capacity allows."""
+
+    capacity: str = Field(description="The capacity: a share (20%) or a number of people")
+    people: int = Field(description="Highest-risk employees that capacity covers")
+    share: float = Field(description="people / employees")
+    expected_leavers_caught: float = Field(
+        description="Sum of the calibrated risk of those people (latest prediction each)"
+    )
+    share_of_expected_leavers: float = Field(
+        description="expected_leavers_caught / expected_leavers"
+    )
+
+
 class WorkforceSummary(BaseModel):
     since: datetime
     employees: int = Field(description="Employees with a prediction in the window")
@@ -274,6 +326,9 @@ class WorkforceSummary(BaseModel):
     by_overtime: list[RiskGroup]
     by_band: list[RiskGroup]
     over_time: list[RiskPeriod]
+    capacity: CapacityPlan | None = Field(
+        None, description="Expected leavers caught at the current capacity"
+    )
 
 
 class MonitoringRunIn(BaseModel):

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from attrition import workforce
+from attrition.capacity import Capacity
 from attrition.db.models import DriftReport, Outcome, PredictionLog
 from attrition.risk import BAND_FLOORS, LOWEST_BAND
 from attrition.serving import payloads
@@ -113,16 +115,10 @@ def risk_band_case(
     )
 
 
-WHAT_IF = "what-if"  # exploratory scores: logged, but not part of the workforce
-
-
 def workforce_filters(since: datetime) -> list[ColumnElement[bool]]:
-    """Rows that describe the workforce: real employees (a number given), not what-if."""
-    return [
-        PredictionLog.created_at >= since,
-        PredictionLog.employee_key.is_not(None),
-        PredictionLog.source != WHAT_IF,
-    ]
+    """Rows that describe the workforce (``attrition.workforce``): real predictions of
+    employees (a number given) since ``since``."""
+    return [*workforce.in_window(since), workforce.identified(), workforce.real()]
 
 
 TENURE_BANDS = ((2, "<2 years"), (5, "2-5 years"), (10, "5-10 years"))
@@ -142,19 +138,12 @@ def _feature(name: str) -> Any:
 
 def _latest(where: WorkforceFilter) -> Any:
     """The latest workforce prediction per employee (rank 1), with the grouped fields."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=PredictionLog.employee_key,
-            order_by=(PredictionLog.created_at.desc(), PredictionLog.id.desc()),
-        )
-        .label("rank")
-    )
     years = PredictionLog.features["YearsAtCompany"].as_integer()
     probability, threshold = PredictionLog.probability, PredictionLog.threshold
     tenure = case(*[(years < bound, label) for bound, label in TENURE_BANDS], else_=TENURE_TOP)
     band = risk_band_case(probability, threshold)
-    inner = select(
+    identified = workforce.identified()
+    columns = [
         PredictionLog.probability.label("probability"),
         case((PredictionLog.at_risk.is_(True), 1), else_=0).label("risk"),
         _feature("Department").label("department"),
@@ -163,13 +152,12 @@ def _latest(where: WorkforceFilter) -> Any:
         tenure.label("tenure_band"),
         _feature("OverTime").label("overtime"),
         band.label("band"),
-        rank,
-    ).where(*workforce_filters(where.since))
-    return inner.subquery("latest")
+    ]
+    return workforce.latest_per_person(columns, [*workforce.in_window(where.since), identified])
 
 
 def _people(latest: Any, where: WorkforceFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [latest.c.rank == 1]
+    conditions: list[ColumnElement[bool]] = [latest.c[workforce.RANK] == 1]
     if where.department is not None:
         conditions.append(latest.c.department == where.department)
     if where.job_role is not None:
@@ -180,10 +168,13 @@ def _people(latest: Any, where: WorkforceFilter) -> list[ColumnElement[bool]]:
 GROUPS = ("department", "job_role", "job_level", "tenure_band", "overtime", "band")
 
 
-def workforce_summary(session: Session, where: WorkforceFilter) -> payloads.WorkforceSummary:
+def workforce_summary(
+    session: Session, where: WorkforceFilter, capacity: Capacity | None = None
+) -> payloads.WorkforceSummary:
     """Latest prediction per employee since ``where.since`` (what-if scores and rows without
     an employee number left out), optionally one department and job role: headline numbers
-    and one aggregate query per grouping; plus a daily series of every such prediction."""
+    and one aggregate query per grouping; plus a daily series of every such prediction and,
+    with a ``capacity``, the expected leavers caught at it."""
     latest = _latest(where)
     people = _people(latest, where)
     headline: tuple[Any, ...] = tuple(
@@ -207,6 +198,37 @@ def workforce_summary(session: Session, where: WorkforceFilter) -> payloads.Work
         by_overtime=groups["overtime"],
         by_band=groups["band"],
         over_time=_daily(session, where),
+        capacity=None
+        if capacity is None
+        else capacity_plan(session, latest, people, capacity, int(count or 0), expected),
+    )
+
+
+def capacity_plan(
+    session: Session,
+    latest: Any,
+    people: list[ColumnElement[bool]],
+    capacity: Capacity,
+    employees: int,
+    expected: float | None,
+) -> payloads.CapacityPlan:
+    """The highest-risk employees ``capacity`` covers and the sum of their calibrated risk
+    (the expected leavers among them)."""
+    k = capacity.people(employees)
+    top = (
+        select(latest.c.probability.label("probability"))
+        .where(*people)
+        .order_by(latest.c.probability.desc())
+        .limit(k)
+        .subquery("top")
+    )
+    caught = float(session.scalar(select(func.sum(top.c.probability))) or 0.0) if k else 0.0
+    return payloads.CapacityPlan(
+        capacity=capacity.label(),
+        people=k,
+        share=k / employees if employees else 0.0,
+        expected_leavers_caught=caught,
+        share_of_expected_leavers=caught / float(expected) if expected else 0.0,
     )
 
 

@@ -31,6 +31,7 @@ from attrition.serving.platform.ratelimit import (
     RateLimiter,
     make_rate_limiter,
 )
+from attrition.serving.predlog.spool import spool_folder
 from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
 from attrition.settings import Settings
 
@@ -43,7 +44,7 @@ def serving_paths(settings: Settings) -> dict[str, Path]:
     var = settings.var_dir
     return {
         "cache": var / "model_cache" / settings.model_name,
-        "spool": var / "spool" / "prediction_log",
+        "spool": spool_folder(var),
         "reload_marker": var / "serving" / "reload-request",
     }
 

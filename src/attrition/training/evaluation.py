@@ -17,8 +17,16 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-ThresholdPolicy = Literal["f2", "cost"]
-THRESHOLD_POLICIES: Final = ("f2", "cost")
+from attrition.capacity import (
+    DEFAULT_CAPACITY,
+    Capacity,
+    capacity_reason,
+    capacity_threshold,
+    flagged_summary,
+)
+
+ThresholdPolicy = Literal["f2", "cost", "capacity"]
+THRESHOLD_POLICIES: Final = ("f2", "cost", "capacity")
 THRESHOLD_GRID: Final = np.round(np.arange(0.01, 0.99 + 1e-9, 0.005), 4)
 ECE_BINS: Final = 10
 
@@ -77,11 +85,19 @@ def choose_threshold(
     policy: str,
     cost_missed_leaver: float = 5.0,
     cost_intervention: float = 1.0,
+    capacity: Capacity | None = None,
+    repeats: int = 1,
+    headcount: int | None = None,
 ) -> ThresholdChoice:
-    """Pick the threshold on out-of-fold probabilities: max F2, or min expected cost."""
+    """Pick the threshold on out-of-fold probabilities: max F2, min expected cost, or flag
+    at most ``capacity`` of the people (``repeats``: stacked repeats of the same people;
+    ``headcount``: the workforce a capacity in people refers to)."""
     labels = np.asarray(y, dtype=np.int64)
     probs = np.asarray(p, dtype=np.float64)
     n = len(labels)
+    if policy == "capacity":
+        chosen = capacity or Capacity.parse(DEFAULT_CAPACITY)
+        return choose_capacity_threshold(labels, probs, chosen, repeats, headcount)
     if policy == "f2":
         curve = _f2_curve(labels, probs)
         best = int(np.argmax(curve))
@@ -102,6 +118,23 @@ def choose_threshold(
         )
         return ThresholdChoice(threshold, policy, float(curve[best]), reason)
     raise ValueError(f"threshold_policy must be one of {', '.join(THRESHOLD_POLICIES)}")
+
+
+def choose_capacity_threshold(
+    y: NDArray[np.int64],
+    p: NDArray[np.float64],
+    capacity: Capacity,
+    repeats: int = 1,
+    headcount: int | None = None,
+) -> ThresholdChoice:
+    """The threshold flagging at most ``capacity`` of the people on out-of-fold
+    probabilities (a number of people is a share of ``headcount``, by default the people
+    scored); the objective is the share of leavers caught."""
+    share = capacity.share_of(headcount or len(p) // max(repeats, 1))
+    threshold = capacity_threshold(p, Capacity(share=share).people(len(p)))
+    point = flagged_summary(y, p, threshold, repeats)
+    reason = capacity_reason(capacity, point, len(p))
+    return ThresholdChoice(threshold, "capacity", point["recall"], reason)
 
 
 def classification_metrics(

@@ -1,9 +1,10 @@
 """Group fairness of the model's decisions with Fairlearn (pure functions).
 
-Audited attributes: ``Gender``, ``AgeBand`` (under 40 / 40 and over, from ``Age``) and
-``MaritalStatus``. Per group: count, base rate, selection rate, recall, precision and
-false positive rate; per attribute: the demographic-parity ratio (four-fifths flag at 0.8),
-the equal-opportunity (recall) difference and the equalized-odds difference.
+Audited attributes and their groups come from ``attrition.fairness_groups`` (``Gender``,
+``AgeBand``: under 40 / 40 and over, ``MaritalStatus``), re-exported here. Per group: count,
+base rate, selection rate, recall, precision and false positive rate; per attribute: the
+demographic-parity ratio (four-fifths flag at 0.8), the equal-opportunity (recall)
+difference and the equalized-odds difference.
 """
 
 from __future__ import annotations
@@ -24,10 +25,26 @@ from fairlearn.metrics import (
 from numpy.typing import NDArray
 from sklearn.metrics import precision_score, recall_score
 
-AGE_BAND: Final = "AgeBand"
-AGE_BAND_CUTOFF: Final = 40
-AUDITED_ATTRIBUTES: Final = ("Gender", AGE_BAND, "MaritalStatus")
-FOUR_FIFTHS: Final = 0.8
+from attrition.fairness_groups import (
+    AGE_BAND,
+    AGE_BAND_CUTOFF,
+    AUDITED_ATTRIBUTES,
+    FOUR_FIFTHS,
+    age_band,
+    sensitive_features,
+)
+
+__all__ = [
+    "AGE_BAND",
+    "AGE_BAND_CUTOFF",
+    "AUDITED_ATTRIBUTES",
+    "FOUR_FIFTHS",
+    "AttributeFairness",
+    "age_band",
+    "attribute_fairness",
+    "fairness_report",
+    "sensitive_features",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +70,6 @@ class AttributeFairness:
             "equal_opportunity_difference": self.equal_opportunity_difference,
             "equalized_odds_difference": self.equalized_odds_difference,
         }
-
-
-def age_band(age: pd.Series[Any]) -> pd.Series[Any]:
-    """'under 40' or '40 and over'."""
-    values = np.where(pd.to_numeric(age) < AGE_BAND_CUTOFF, "under 40", "40 and over")
-    return pd.Series(values, index=age.index, name=AGE_BAND)
-
-
-def sensitive_features(frame: pd.DataFrame) -> dict[str, pd.Series[Any]]:
-    """The audited attributes of ``frame`` (protected columns kept for audits)."""
-    return {
-        "Gender": frame["Gender"].astype(str),
-        AGE_BAND: age_band(frame["Age"]),
-        "MaritalStatus": frame["MaritalStatus"].astype(str),
-    }
 
 
 def _finite(value: Any) -> float | None:

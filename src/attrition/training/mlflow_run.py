@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +17,20 @@ import optuna
 
 from attrition.errors import AttritionError
 from attrition.registry.artifacts import (
+    CURVES_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     METRICS_ARTIFACT,
     MODEL_ARTIFACT,
 )
+from attrition.registry.reference import MARGINALS_ARTIFACT
 from attrition.schema import SCHEMA_VERSION
 from attrition.training import plots
 from attrition.training.gate import GatePolicy, GateVerdict
 from attrition.training.pipeline import Evaluation, PreparedData, TrainingOptions
-from attrition.training.reference_sample import reference_frame
+from attrition.training.reference_sample import reference_marginals
 from attrition.training.report import fairness_markdown, model_card
+from attrition.training.tradeoff import log_tradeoff, tradeoff_markdown
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -38,6 +40,7 @@ FAIRNESS_BASIS = (
     "training split, the final model for the holdout), used for parity floors; holdout: the "
     "holdout only, compared with the champion's decisions on the same rows"
 )
+INPUT_EXAMPLE_ROWS, INPUT_EXAMPLE_SEED = 5, 20_130_313
 MODEL_PACKAGES = ("mlflow", "scikit-learn", "lightgbm", "shap", "numpy", "pandas", "scipy")
 
 
@@ -82,6 +85,7 @@ def option_params(options: TrainingOptions, data: PreparedData) -> dict[str, Any
         "threshold_policy": options.threshold_policy,
         "cost_missed_leaver": options.cost_missed_leaver,
         "cost_intervention": options.cost_intervention,
+        "capacity": options.capacity,
         "calibration": options.calibration,
         "rows": data.rows,
         "train_rows": len(data.train),
@@ -146,6 +150,7 @@ def log_documents(
     behaviour = {"checks": [b.to_dict() for b in evaluation.behaviour]}
     mlflow.log_dict(behaviour, "gate/behaviour_tests.json")
     mlflow.log_dict(evaluation.importance, IMPORTANCE_ARTIFACT)
+    curve = log_tradeoff(evaluation, data)
     card = model_card(
         facts=facts,
         metrics=evaluation.metrics,
@@ -154,11 +159,18 @@ def log_documents(
         behaviour=evaluation.behaviour,
         importance=evaluation.importance,
     )
-    mlflow.log_text(card, "model_card.md")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "reference.parquet"
-        reference_frame(data, evaluation, seed).to_parquet(path, index=False)
-        mlflow.log_artifact(str(path), artifact_path="reference")
+    mlflow.log_text(card + tradeoff_markdown(curve), "model_card.md")
+    log_reference(data, evaluation)
+
+
+def log_reference(data: PreparedData, evaluation: Evaluation) -> None:
+    """The drift reference (marginals, sorted scores) and the holdout curves: no row that
+    links a person's attributes (``registry/reference.py``)."""
+    from attrition.serving.inference.model_extras import compute_curves
+
+    mlflow.log_dict(reference_marginals(data, evaluation).to_dict(), MARGINALS_ARTIFACT)
+    curves = compute_curves(data.y_holdout, evaluation.holdout_probabilities)
+    mlflow.log_dict(curves, CURVES_ARTIFACT)
 
 
 def log_metrics(evaluation: Evaluation, best_value: float) -> None:
@@ -176,12 +188,22 @@ def model_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in (*MODEL_PACKAGES, "cloudpickle")]
 
 
+def synthetic_input_example(data: PreparedData, columns: list[str]) -> Any:
+    """Rows for the logged model's input example and signature: drawn by the synthetic
+    generator (never rows of the training data, which would leave people in every copy of
+    the model), with the training frame's column types."""
+    from attrition.data.synthetic import generate_workforce
+
+    frame = generate_workforce(INPUT_EXAMPLE_ROWS, INPUT_EXAMPLE_SEED)[columns]
+    return frame.astype(data.holdout[columns].dtypes.to_dict()).reset_index(drop=True)
+
+
 def log_and_register(evaluation: Evaluation, data: PreparedData, model_name: str) -> str:
     """Log the model (signature, input example) and register it; returns the version."""
     from mlflow.models import infer_signature
 
     model = evaluation.model
-    example = data.holdout.loc[:4, list(model.feature_names)]
+    example = synthetic_input_example(data, list(model.feature_names))
     signature = infer_signature(example, model.predict_proba(example))
     info = mlflow.sklearn.log_model(
         sk_model=model,

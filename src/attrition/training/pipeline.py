@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from attrition.capacity import DEFAULT_CAPACITY, Capacity
 from attrition.errors import AttritionError
 from attrition.registry.config import RegistryConfig
 from attrition.schema import (
@@ -55,6 +56,7 @@ from attrition.training.gate import (
     evaluate_gate,
 )
 from attrition.training.model import AttritionModel, CalibrationMethod, ScoreCalibrator
+from attrition.training.progress import ProgressListener, SearchProgress
 from attrition.training.search import (
     CVResult,
     build_pipeline,
@@ -85,12 +87,13 @@ class TrainingOptions:
     threshold_policy: str = "f2"
     cost_missed_leaver: float = 5.0
     cost_intervention: float = 1.0
+    capacity: str = DEFAULT_CAPACITY  # the capacity policy's share or number of people
     calibration: CalibrationMethod = "sigmoid"
     gate_config: Path = Path("configs/gate.yaml")
     promote: bool = True
     study_name: str | None = None
     storage_url: str = "sqlite:///var/optuna.db"
-    show_progress_bar: bool = False
+    on_progress: ProgressListener | None = None  # told each finished trial and each stage
     skipped_rows: int = 0
     data_source: str = "dataframe"
     actor: str = "training"
@@ -112,6 +115,7 @@ class TrainingOptions:
             threshold_policy=settings.threshold_policy,
             cost_missed_leaver=settings.cost_missed_leaver,
             cost_intervention=settings.cost_intervention,
+            capacity=settings.capacity,
             gate_config=settings.gate_config,
             storage_url=settings.optuna_storage_url,
             registry=RegistryConfig.from_settings(settings),
@@ -253,6 +257,7 @@ def run_search(
     objective = make_objective(
         data.train, data.y_train, features, splits, options.cv_folds, options.seed, worker
     )
+    progress = _search_progress(options)
     started = time.monotonic()
     before = len(study.get_trials(deepcopy=False))
     with warnings.catch_warnings():
@@ -261,12 +266,20 @@ def run_search(
             objective,
             n_trials=options.n_trials,
             timeout=options.timeout_s,
-            callbacks=callbacks,
-            show_progress_bar=options.show_progress_bar,
+            callbacks=[*(callbacks or []), *progress],
         )
     ran = len(study.get_trials(deepcopy=False)) - before
     timed_out = options.timeout_s is not None and time.monotonic() - started >= options.timeout_s
     return "timeout" if timed_out and ran < options.n_trials else "n_trials"
+
+
+def _search_progress(options: TrainingOptions) -> list[SearchProgress]:
+    """The progress callback of the search (none when nobody listens), already started."""
+    if options.on_progress is None:
+        return []
+    progress = SearchProgress(options.on_progress, options.n_trials, options.timeout_s)
+    progress.start()
+    return [progress]
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
@@ -367,6 +380,9 @@ def fit_and_evaluate(
             policy=options.threshold_policy,
             cost_missed_leaver=options.cost_missed_leaver,
             cost_intervention=options.cost_intervention,
+            capacity=Capacity.parse(options.capacity),
+            repeats=options.cv_repeats,
+            headcount=data.rows,
         )
         fitted = pipeline.fit(data.train, data.y_train)
         model = AttritionModel(
@@ -438,6 +454,7 @@ def validate_options(options: TrainingOptions) -> None:
             f"threshold_policy {options.threshold_policy!r} is not allowed; "
             f"use one of {', '.join(THRESHOLD_POLICIES)}"
         )
+    Capacity.parse(options.capacity)  # names the allowed forms when it is not one
     if options.calibration not in ("sigmoid", "isotonic"):
         raise AttritionError(
             f"calibration {options.calibration!r} is not allowed; use sigmoid or isotonic"

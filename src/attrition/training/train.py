@@ -53,6 +53,7 @@ from attrition.training.pipeline import (
     validate_options,
     worker_id,
 )
+from attrition.training.progress import tell
 from attrition.training.search import completed_trials
 
 
@@ -224,6 +225,7 @@ def _search_and_fit(
     stopped_by = run_search(study, data, options, callbacks=[TrialRunLogger(experiment_id)])
     best = best_trial(study)
     mlflow.log_params({f"best_{k}": v for k, v in best.params.items()})
+    tell(options.on_progress, "fit")
     evaluation = fit_and_evaluate(data, dict(best.params), options)
     verdict = decide(evaluation, policy, data, _registry_of(options))
     return _Searched(study, best, stopped_by, evaluation, verdict)
@@ -269,6 +271,7 @@ def train_model(frame: pd.DataFrame, options: TrainingOptions) -> TrainingResult
         mlflow.set_tags(run_tags(data, options, study_name))
         mlflow.log_params(option_params(options, data))
         searched = _search_and_fit(data, options, policy, study_name, experiment_id)
+        tell(options.on_progress, "record")
         version, promoted = _record_and_register(searched, data, options, policy)
     return _result(searched, data, options, run.info.run_id, version, promoted, started)
 

@@ -161,15 +161,31 @@ def _report_row(reference: Any, current: Any, version: str, source: str, when: d
         threshold=float(model.threshold), holdout=HoldoutMetrics.from_mapping(info.metrics),
         config=config.performance, end=when,
     )  # fmt: skip
+    fields = report_row_fields(drift, performance)
+    fields["summary"] |= _fairness_summary(current, cur_scores, float(model.threshold), store)
     name = store.model_name
     return DriftReport(
         model_name=name, model_version=version, source=source,
         window_start=min(times), window_end=when, created_at=when,
         html=render_report(drift, model_name=name, model_version=version,
                            performance=performance, source=source),
-        alert_sent=drift.any_drift, retrained=False,
-        **report_row_fields(drift, performance),
+        alert_sent=drift.any_drift, retrained=False, **fields,
     )  # fmt: skip
+
+
+def _fairness_summary(current: Any, scores: Any, threshold: float, store: Any) -> dict[str, Any]:
+    """Fairness per group of the rows' labels, as the monitor stores it."""
+    from attrition import registry
+    from attrition.monitoring.fairness import FairnessPolicy, production_fairness
+    from attrition.schema import POSITIVE_LABEL, TARGET
+
+    fairness = production_fairness(
+        current, (current[TARGET] == POSITIVE_LABEL).to_numpy(), scores, threshold=threshold,
+        audit=registry.load_fairness(registry.CHAMPION, store), policy=FairnessPolicy(),
+        basis="labels",
+    )  # fmt: skip
+    findings = [f.to_dict() for f in fairness.findings]
+    return {"fairness": fairness.to_dict(), "findings": findings}
 
 
 def _reports(data: Path, version: str) -> None:

@@ -273,7 +273,11 @@ def test_monitoring_page_lists_reports_drifted_first(full_stack: Any, make_app: 
     assert set(drifted) == set(newest["drifted_features"]) and "OverTime" in drifted
     assert list(features["drifted"]) == sorted(features["drifted"], reverse=True)
     assert _metrics(app)["Dataset drift"] == ("yes" if newest["dataset_drift"] else "no")
-    assert len(app.get("plotly_chart")) >= 4  # distribution, windows, prediction, per check
+    assert len(app.get("plotly_chart")) >= 5  # distribution, windows, prediction, per check,
+    # fairness per group over time
+    (groups,) = _frames(app, "attribute", "verdict")
+    assert set(groups["attribute"]) == {"Gender", "AgeBand", "MaritalStatus"}
+    assert groups["training_recall"].notna().all()
     assert len(app.get("download_button")) == 1
     (alerts,) = _frames(app, "report", "found")
     assert list(alerts["report"]) == [r["id"] for r in reports if r["alert_sent"]] != []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -81,3 +82,38 @@ def test_when_the_api_dies_up_stops_the_dashboard_and_fails(
     assert process.wait(60) != 0
     assert not _alive(children["dashboard"])
     assert "api exited with code -9" in log.read_text()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whoever reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_sigkill_of_up_stops_api_and_dashboard_and_frees_their_ports(
+    empty_stack: Any, stack_module: Any, tmp_path: Path
+) -> None:
+    process, children = _up(empty_stack, stack_module, tmp_path / "up.log")
+    ports = [int(arg) for arg in process.args[3::2]]  # type: ignore[index]
+    family = {*children.values(), *_children(children["dashboard"])}  # streamlit too
+    process.kill()
+    process.wait(10)
+    deadline = time.monotonic() + 10  # about 1 s in practice
+    while time.monotonic() < deadline and (
+        any(map(_running, family)) or not all(map(_port_free, ports))
+    ):
+        time.sleep(0.2)
+    assert not [pid for pid in family if _running(pid)]
+    assert all(map(_port_free, ports)), ports

@@ -29,7 +29,6 @@ from attrition.monitoring.reference import Champion, champion_scores
 from attrition.monitoring.service import run_monitoring
 from attrition.monitoring.tracking import MONITORING_EXPERIMENT
 from attrition.registry import RegistryConfig
-from attrition.schema import FEATURE_NAMES
 from attrition.settings import get_settings
 from attrition_testkit import receiving
 
@@ -37,6 +36,7 @@ support = sys.modules["attrition_monitoring_test_support"]  # loaded by conftest
 KEY = b"test-pseudonym-key"
 MODEL = support.MODEL_NAME
 DRIFTED = ("overtime_surge", 300, 21)
+TRAINING_ROWS = 1470  # the champion's training rows (conftest.py)
 
 
 @pytest.fixture
@@ -282,39 +282,48 @@ def test_cli_exit_codes_json_and_summary(
     assert "Dataset drift: no" in quiet.stdout and "Drift report" in quiet.stdout
 
 
-def test_holdout_scores_of_the_served_model_are_the_prediction_reference(
+def test_the_reference_is_unlinked_marginals_with_the_served_models_holdout_scores(
     sqlite_url: str, champion: dict[str, Any], now: datetime
 ) -> None:
-    """A reference sample with holdout rows (scored by the served model) is preferred."""
+    """The champion's reference holds per-feature marginals and sorted scores, no row; the
+    served model's holdout scores are the prediction reference; the local cache is 0600
+    and an old-format cache (full rows) is removed."""
     upgrade(sqlite_url)
     settings = get_settings()
     who = reference.current_champion(RegistryConfig.from_settings(settings))
-    frame = reference.reference_frame(settings, who).assign(reference_split="train")
-    holdout = generate_workforce(294, 77).loc[:, list(FEATURE_NAMES)]
-    holdout["attrition_probability"] = champion_scores(settings, who, holdout)
-    holdout["reference_split"] = reference.HOLDOUT
-    pd.concat([frame, holdout], ignore_index=True).to_parquet(reference.cache_path(settings, who))
+    stale = reference.cache_path(settings, who).with_name("v0-old.parquet")
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    generate_workforce(40, 1).to_parquet(stale)
     _log(sqlite_url, champion, now - timedelta(hours=1), scenario=None, rows=300, seed=78)
     result = monitor(now=now)
-    assert result["prediction_reference"] == "holdout"
-    assert result["reference_rows"] == len(frame) + 294 and not result["prediction_drift"]
-    stored = _report(sqlite_url, result["report_id"])
-    assert stored.summary["prediction_reference"] == "holdout"
+    assert result["prediction_reference"] == "holdout" and not result["prediction_drift"]
+    assert result["reference_rows"] == TRAINING_ROWS and not stale.exists()
+    cached = reference.cache_path(settings, who)
+    assert cached.stat().st_mode & 0o777 == 0o600
+    stored = json.loads(cached.read_text())
+    assert set(stored) == {"format", "rows", "features", "scores"}
+    assert set(stored["scores"]) == {"holdout", "out_of_fold"}
+    assert stored["scores"]["holdout"] == sorted(stored["scores"]["holdout"])
+    entries = stored["features"].values()
+    assert all(set(entry) == {"values", "counts", "missing"} for entry in entries)
+    assert _report(sqlite_url, result["report_id"]).summary["prediction_reference"] == "holdout"
 
 
 def test_score_reference_choice() -> None:
-    rows = pd.DataFrame({"attrition_probability": np.linspace(0, 1, 50)})
-    scores, kind = reference.score_reference(rows, 30)
-    assert kind == "out_of_fold" and scores is not None and scores.size == 50
-    split = rows.assign(reference_split=["holdout"] * 10 + ["train"] * 40)
-    scores, kind = reference.score_reference(split, 30)  # too few holdout rows
+    from attrition.registry import ReferenceMarginals
+
+    def marginals(**scores: list[float]) -> ReferenceMarginals:
+        return ReferenceMarginals(50, {}, {k: tuple(v) for k, v in scores.items()})
+
+    oof = list(np.linspace(0, 1, 40))
+    scores, kind = reference.score_reference(marginals(out_of_fold=oof), 30)
     assert kind == "out_of_fold" and scores is not None and scores.size == 40
-    scores, kind = reference.score_reference(split, 5)
+    both = marginals(out_of_fold=oof, holdout=[0.5] * 10)
+    scores, kind = reference.score_reference(both, 30)  # too few holdout scores
+    assert kind == "out_of_fold" and scores is not None and scores.size == 40
+    scores, kind = reference.score_reference(both, 5)
     assert kind == "holdout" and scores is not None and scores.size == 10
-    assert reference.score_reference(rows.drop(columns="attrition_probability"), 5) == (
-        None,
-        "none",
-    )
+    assert reference.score_reference(marginals(), 5) == (None, "none")
 
 
 def test_a_spawned_retrain_works_on_the_same_check_and_writes_its_outcome_on_its_report(

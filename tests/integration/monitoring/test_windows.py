@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,11 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
-def _log(url: str, rows: int, at: datetime, version: str = "1", seed: int = 3) -> list[int]:
+def _log(
+    url: str, rows: int, at: datetime, version: str = "1", seed: int = 3, offset: int = 0
+) -> list[int]:
     frame = generate_workforce(rows, seed)
+    frame["EmployeeNumber"] += offset
     probabilities = np.linspace(0.05, 0.9, rows)
     return support.log_predictions(
         url, frame, probabilities=probabilities, version=version, at=at, key=KEY
@@ -89,7 +93,7 @@ def test_window_rules_since_last_report_last_days_and_explicit(migrated: str) ->
 def test_log_window_records_exactly_which_rows(migrated: str) -> None:
     _log(migrated, 35, NOW - timedelta(days=40), seed=5)  # outside the window
     inside = _log(migrated, 50, NOW - timedelta(days=1), version="1")
-    inside += _log(migrated, 10, NOW - timedelta(hours=1), version="2", seed=4)
+    inside += _log(migrated, 10, NOW - timedelta(hours=1), version="2", seed=4, offset=10_000)
     window, rows = prediction_log_window(
         migrated, model_name=MODEL, now=NOW, since=None, days=30.0, min_rows=30
     )
@@ -100,7 +104,7 @@ def test_log_window_records_exactly_which_rows(migrated: str) -> None:
     assert provenance["model_versions"] == {"1": 50, "2": 10}
     assert provenance["rule"] == "last_days" and provenance["window_end"] == NOW.isoformat()
     assert list(window.frame.columns) == list(FEATURE_NAMES) and window.scores is not None
-    with pytest.raises(AttritionError, match="no data in window: 0 predictions"):
+    with pytest.raises(AttritionError, match="no data in window: 0 people in 0 predictions"):
         prediction_log_window(
             migrated, model_name=MODEL, now=NOW, since=NOW - timedelta(minutes=5), days=30.0,
             min_rows=30,
@@ -186,3 +190,69 @@ def test_match_outcomes_is_pure_and_ignores_later_predictions() -> None:
 
 def test_ids_digest_ignores_order() -> None:
     assert ids_digest(["b", "a"]) == ids_digest(["a", "b"]) != ids_digest(["a"])
+
+
+def _row(record: dict[str, Any], key: str | None, p: float, at: datetime, source: str) -> Any:
+    from attrition.db.models import PredictionLog
+
+    return PredictionLog(
+        prediction_id=str(uuid.uuid4()), request_id="test", employee_key=key,
+        model_name=MODEL, model_version="1", probability=p, at_risk=p >= 0.3, threshold=0.3,
+        features=record, source=source, created_at=at,
+    )  # fmt: skip
+
+
+def _storm(url: str) -> dict[str, float]:
+    """40 employees scored once; 5 of them explored with 2 what-ifs each; 10 re-scored 3
+    times (the last score counts); 6 anonymous rows, one of them sent 5 times. Returns the
+    score that counts per employee key."""
+    frame = generate_workforce(46, 12)
+    records = support.api_rows(frame)
+    counted: dict[str, float] = {}
+    rows = []
+    for i, record in enumerate(records[:40]):
+        key = pseudonymise(record.pop("EmployeeNumber"), KEY)
+        rows.append(_row(record, key, 0.1, NOW - timedelta(hours=5), "api"))
+        counted[key] = 0.1
+        if i < 5:
+            surge = {**record, "OverTime": "Yes", "MonthlyIncome": 1009}
+            rows += [_row(surge, key, 0.9, NOW - timedelta(hours=4, minutes=m), "what-if")
+                     for m in range(2)]  # fmt: skip
+        if 10 <= i < 20:
+            for repeat in range(3):
+                at = NOW - timedelta(hours=3 - repeat)
+                rows.append(_row(record, key, 0.2 + repeat / 10, at, "batch"))
+            counted[key] = 0.4
+    for i, record in enumerate(records[40:]):
+        record.pop("EmployeeNumber")
+        for repeat in range(5 if i == 0 else 1):
+            rows.append(_row(record, None, 0.5, NOW - timedelta(minutes=30 - repeat), "api"))
+    with session_scope(url) as session:
+        session.add_all(rows)
+    return counted
+
+
+def test_a_window_counts_people_not_requests_and_agrees_with_the_workforce_summary(
+    migrated: str,
+) -> None:
+    from attrition.serving import queries
+
+    counted = _storm(migrated)
+    window, rows = prediction_log_window(
+        migrated, model_name=MODEL, now=NOW, since=None, days=1.0, min_rows=30
+    )
+    details = window.provenance.details
+    assert window.rows == 46 and details["people"] == 46
+    assert (details["raw_rows"], details["what_if_rows"], details["repeat_rows"]) == (
+        40 + 10 + 30 + 6 + 4, 10, 30 + 4,
+    )  # fmt: skip
+    assert (details["employees"], details["unidentified"]) == (40, 6)
+    scores = dict(zip(rows.employee_keys, rows.probabilities.tolist(), strict=True))
+    assert {k: v for k, v in scores.items() if k is not None} == pytest.approx(counted)
+    assert int(window.frame["MonthlyIncome"].eq(1009).sum()) == 0  # no what-if row counted
+    with session_scope(migrated) as session:
+        summary = queries.workforce_summary(
+            session, queries.WorkforceFilter(since=NOW - timedelta(days=1))
+        )
+    assert summary.employees == details["employees"] == len(counted)
+    assert summary.expected_leavers == pytest.approx(sum(counted.values()))

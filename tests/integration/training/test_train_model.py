@@ -67,9 +67,12 @@ def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_f
         "model_card.md",
         "fairness/fairness_report.json",
         "fairness/fairness_report.md",
-        registry.REFERENCE_ARTIFACT,
+        registry.MARGINALS_ARTIFACT,
+        registry.CURVES_ARTIFACT,
         registry.METRICS_ARTIFACT,
         "gate/gate_report.json",
+        registry.CAPACITY_ARTIFACT,  # every version carries its capacity trade-off
+        "plots/capacity_tradeoff.png",
     } <= artifacts
     nested = client.search_runs(
         [run.info.experiment_id], f"tags.mlflow.parentRunId = '{first.run_id}'"
@@ -87,12 +90,11 @@ def test_same_seed_twice_gives_the_same_model_and_a_complete_mlflow_record(dev_f
     assert info is not None and info.version == "2" and info.run_id == second.run_id
     assert info.metrics["roc_auc"] == second.metrics["roc_auc"]
     assert set(info.features).isdisjoint(PROTECTED_ATTRIBUTES)
+    assert registry.REFERENCE_ARTIFACT not in artifacts  # no full training rows any more
     reference = registry.load_reference("1", config)
-    assert set(FEATURE_NAMES) <= set(reference.columns)
-    assert reference["attrition_probability"].between(0, 1).all()
-    assert set(reference["Attrition"]) == {"Yes", "No"}
-    assert reference["reference_split"].value_counts().to_dict() == {"train": 940, "holdout": 236}
-    assert "EmployeeNumber" not in reference.columns
+    assert list(reference.features) == list(FEATURE_NAMES) and reference.rows == 1176
+    assert {k: len(v) for k, v in reference.scores.items()} == {"holdout": 236, "out_of_fold": 940}
+    assert all(0 <= p <= 1 for p in reference.scores["holdout"])
     assert registry.load_metrics("champion", config)["roc_auc"] == second.metrics["roc_auc"]
     loaded = registry.load_model("champion", config)
     rows = dev_frame.iloc[:20]

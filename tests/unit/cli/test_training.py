@@ -29,3 +29,14 @@ def test_a_search_worker_does_not_touch_the_database(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--join", "s", "--data", str(tmp_path / "none.csv")])
     assert result.exit_code == 1
     assert current_revision(get_settings().database_url) is None
+
+
+def test_a_bad_threshold_policy_or_capacity_is_refused_before_any_search(dev_csv: Path) -> None:
+    base = ["train", "--data", str(dev_csv), "--trials", "1"]
+    policy = runner.invoke(app, [*base, "--threshold-policy", "top"])
+    assert policy.exit_code == 1
+    assert "use one of f2, cost, capacity" in str(policy.exception)
+    capacity = runner.invoke(app, [*base, "--threshold-policy", "capacity", "--capacity", "lots"])
+    assert capacity.exit_code == 1
+    assert "capacity 'lots' is not allowed" in str(capacity.exception)
+    assert "a whole number of people" in str(capacity.exception)

@@ -206,3 +206,38 @@ def test_first_exit_alive_and_free_port() -> None:
     finally:
         stop({"running": running}, timeout=5)
     assert 1024 <= free_port() <= 65535
+
+
+# A parent that starts a sleeper with the helper, prints its pid, then waits to be killed.
+PARENT_OF_SLEEPER = [
+    sys.executable,
+    "-c",
+    "import os, sys, time\n"
+    "from attrition.operations.processes import start\n"
+    f"child = start({SLEEPER!r}, os.environ)\n"
+    "print(child.pid, flush=True)\n"
+    "time.sleep(60)\n",
+]
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whoever reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_child_dies_with_its_parent_even_when_the_parent_is_sigkilled() -> None:
+    parent = subprocess.Popen(PARENT_OF_SLEEPER, stdout=subprocess.PIPE)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _running(child)
+    parent.kill()
+    parent.wait(10)
+    deadline = time.monotonic() + 5
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child)

@@ -107,3 +107,32 @@ def test_cross_fitted_calibration_never_sees_the_row_label():
     assert expected_calibration_error(stacked, isotonic.ravel()) > 0.005
     sigmoid = cross_fitted_probabilities(scores, y, "sigmoid", seed=0)
     assert np.allclose(sigmoid.mean(), y.mean(), atol=0.03)
+
+
+def test_capacity_threshold_flags_at_most_the_share_and_reports_the_leavers_caught():
+    from attrition.capacity import Capacity
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 1000)
+    p = np.clip(rng.normal(0.3 + 0.3 * y, 0.15), 0, 1)
+    choice = choose_threshold(y, p, policy="capacity", capacity=Capacity.parse("20%"))
+    flagged = p >= choice.threshold
+    assert choice.policy == "capacity" and flagged.sum() == 200
+    recall = flagged[y == 1].mean()
+    assert choice.objective == pytest.approx(recall)
+    assert choice.reason.startswith(f"capacity 20%: flags 20.0% of people, catches {recall:.0%}")
+
+
+def test_capacity_in_people_is_read_against_the_headcount_and_stacked_repeats():
+    from attrition.capacity import Capacity
+
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 500)
+    p = rng.uniform(size=500)
+    stacked_y, stacked_p = np.tile(y, 2), np.concatenate([p, np.clip(p + 0.01, 0, 1)])
+    choice = choose_threshold(
+        stacked_y, stacked_p, policy="capacity", capacity=Capacity(count=50), repeats=2,
+        headcount=1000,
+    )  # fmt: skip
+    assert (stacked_p >= choice.threshold).mean() == pytest.approx(0.05, abs=0.001)
+    assert "capacity 50 people" in choice.reason

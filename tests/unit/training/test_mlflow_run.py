@@ -14,6 +14,7 @@ from attrition.training.mlflow_run import (
     model_requirements,
     option_params,
     run_tags,
+    synthetic_input_example,
     version_tags,
 )
 from attrition.training.pipeline import (
@@ -70,3 +71,16 @@ def test_the_model_declares_pinned_requirements() -> None:
     requirements = model_requirements()
     assert all("==" in line for line in requirements)
     assert {line.split("==")[0] for line in requirements} >= {"mlflow", "scikit-learn"}
+
+
+def test_the_input_example_is_synthetic_rows_typed_like_the_training_frame(
+    fitted: tuple[PreparedData, Evaluation], dev_frame: pd.DataFrame
+) -> None:
+    data, evaluation = fitted
+    columns = list(evaluation.model.feature_names)
+    example = synthetic_input_example(data, columns)
+    assert list(example.columns) == columns and len(example) == 5
+    assert example.dtypes.to_dict() == data.holdout[columns].dtypes.to_dict()
+    people = set(dev_frame[columns].itertuples(index=False, name=None))
+    assert not people & set(example.itertuples(index=False, name=None))
+    evaluation.model.predict_proba(example)  # the example is a valid model input

@@ -64,6 +64,7 @@ class ModelInfo(_ApiModel):
     fairness: dict[str, Any] | None = None
     importance: dict[str, float] | None = None
     curves: dict[str, dict[str, list[float]]] | None = None
+    capacity: dict[str, Any] | None = None  # the capacity trade-off
 
 
 class Me(_ApiModel):
@@ -132,6 +133,7 @@ class WorkforceSummary(_ApiModel):
     expected_leavers: float | None = None
     groupings: dict[str, list[RiskGroup]] = Field(default_factory=dict)
     over_time: list[RiskPeriod] = Field(default_factory=list)
+    capacity: dict[str, Any] | None = None  # expected leavers caught at the capacity
 
     @classmethod
     def from_api(cls, body: dict[str, Any]) -> WorkforceSummary:

@@ -34,6 +34,20 @@ FEATURE_FIELDS = (
 FEATURE_COLUMNS = ("feature", "drifted", *FEATURE_FIELDS, "reasons")
 
 
+def window_caption(summary: Mapping[str, Any], current_rows: int, source: str) -> str:
+    """Which rows a report checked: for the prediction log, the people counted (the latest
+    real prediction per person, ``attrition.workforce``) and the rows left out."""
+    window = summary.get("window")
+    if not isinstance(window, Mapping) or "people" not in window:
+        return f"{current_rows:,} current rows from {source}"
+    return (
+        f"{int(window['people']):,} people ({int(window['employees']):,} employees, "
+        f"{int(window['unidentified']):,} without an employee number) from "
+        f"{int(window['raw_rows']):,} prediction-log rows; left out: "
+        f"{int(window['what_if_rows']):,} what-if, {int(window['repeat_rows']):,} repeats"
+    )
+
+
 def reports_table(reports: Sequence[ReportSummary]) -> pd.DataFrame:
     """Newest first: when, model, sizes, verdicts, drifted features, actions taken."""
     rows = [

@@ -10,6 +10,7 @@ import streamlit as st
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError, NotSupportedError
 from attrition.dashboard.api.responses import ModelInfo
+from attrition.dashboard.panels.capacity import capacity_caption, capacity_figure, capacity_table
 from attrition.dashboard.panels.model import (
     auc_interval,
     confusion_counts,
@@ -84,6 +85,26 @@ def show_curves(curves: dict[str, dict[str, list[float]]]) -> None:
                 session.show_chart(curve_figure(curves[kind], kind), f"model-curve-{kind}")
 
 
+def show_capacity(curve: dict[str, Any]) -> None:
+    """The capacity trade-off: how many leavers each share of people flagged catches."""
+    st.subheader("Capacity")
+    st.caption(
+        "If HR can talk to a given share of people, highest risk first: the share of leavers "
+        "among them and the precision. Pick a capacity knowingly; train with the capacity "
+        "threshold policy (`ATTRITION_THRESHOLD_POLICY=capacity`) to flag exactly that share."
+    )
+    session.show_chart(capacity_figure(curve), "model-capacity")
+    st.caption(capacity_caption(curve))
+    percent = st.column_config.NumberColumn(format="percent")
+    one_place = st.column_config.NumberColumn(format="%.1f")
+    session.show_table(
+        capacity_table(curve),
+        "model-capacity-table",
+        {"leavers caught": percent, "precision": percent, "people flagged": one_place,
+         "expected leavers caught": one_place},
+    )  # fmt: skip
+
+
 def show_fairness(report: dict[str, Any]) -> None:
     caption = fairness_caption(report)
     if caption:
@@ -98,6 +119,10 @@ def show_extras(info: ModelInfo) -> None:
         show_curves(info.curves)
     else:
         missing.append("ROC, precision-recall and calibration curves")
+    if info.capacity:
+        show_capacity(info.capacity)
+    else:
+        missing.append("the capacity trade-off")
     st.subheader("Fairness")
     if info.fairness:
         show_fairness(info.fairness)

@@ -1,5 +1,6 @@
 """Monitoring: drift reports, per-feature drift (drifted first), distributions, prediction
-drift, realised performance, alert history and the full HTML report."""
+drift, realised performance, fairness in production and data quality (now and per check),
+alert history and the full HTML report."""
 
 from __future__ import annotations
 
@@ -17,7 +18,19 @@ from attrition.dashboard.panels.monitoring import (
     performance_rows,
     prediction_drift,
     reports_table,
+    window_caption,
     window_rows,
+)
+from attrition.dashboard.panels.monitoring_findings import (
+    FAIRNESS_METRICS,
+    fairness_figure,
+    fairness_history,
+    fairness_table,
+    findings_table,
+    quality_figure,
+    quality_history,
+    top_fields_table,
+    unseen_table,
 )
 
 HISTORY = 20
@@ -42,9 +55,9 @@ def show_verdicts(detail: ReportDetail) -> None:
     columns[1].metric("Drifted share", f"{detail.drift_share:.0%}")
     columns[2].metric("Prediction drift", "yes" if detail.prediction_drift else "no")
     columns[3].metric("Performance decay", "yes" if detail.performance_decay else "no")
+    checked = window_caption(detail.summary, detail.current_rows, detail.source)
     st.caption(
-        f"Model v{detail.model_version}; {detail.reference_rows:,} reference rows vs "
-        f"{detail.current_rows:,} current rows from {detail.source}."
+        f"Model v{detail.model_version}; {detail.reference_rows:,} reference rows vs {checked}."
     )
 
 
@@ -83,11 +96,46 @@ def show_prediction_drift(detail: ReportDetail) -> None:
         session.show_chart(distribution_figure(scores), "mon-prediction")
 
 
+def show_fairness(detail: ReportDetail) -> None:
+    st.subheader("Fairness in production")
+    table = fairness_table(detail.summary)
+    if table.empty:
+        st.info("No realised outcomes in this check: fairness needs recorded outcomes.")
+        return
+    formats = {
+        name: st.column_config.NumberColumn(format="%.2f")
+        for name in ("recall", "training_recall", "selection_rate", "training_selection_rate")
+    }
+    session.show_table(table, "mon-fairness", formats)
+
+
+def show_quality(detail: ReportDetail) -> None:
+    st.subheader("Data quality")
+    fields = top_fields_table(detail.summary)
+    if fields.empty:
+        st.info("No refused or quarantined inputs in this check's period.")
+    else:
+        session.show_table(fields, "mon-quality-fields")
+    unseen = unseen_table(detail.summary)
+    if not unseen.empty:
+        st.caption("Categories never seen in training")
+        session.show_table(unseen, "mon-unseen")
+
+
+def show_findings(detail: ReportDetail) -> None:
+    findings = findings_table(detail.summary)
+    if not findings.empty:
+        st.warning("\n".join(f"- {m}" for m in findings["finding"]), icon=":material/warning:")
+
+
 def show_report(detail: ReportDetail) -> None:
     show_verdicts(detail)
+    show_findings(detail)
     show_feature_drift(detail)
     show_windows(detail)
     show_prediction_drift(detail)
+    show_fairness(detail)
+    show_quality(detail)
 
 
 def show_html(report_id: int) -> None:
@@ -125,12 +173,30 @@ def show_history(items: list[ReportSummary]) -> None:
         session.show_chart(
             performance_figure(performance, "Realised performance per check"), "mon-performance"
         )
+    show_findings_history(details)
     st.subheader("Alert history")
     alerts = alert_history(items)
     if alerts.empty:
         st.info("No alerts raised.")
     else:
         session.show_table(alerts, "mon-alerts")
+
+
+def show_findings_history(details: list[ReportDetail]) -> None:
+    st.subheader("Fairness per group over time")
+    fairness = fairness_history(details)
+    if fairness.empty:
+        st.info("No fairness figures yet: they come with recorded outcomes.")
+    else:
+        columns = st.columns(2)
+        attributes = sorted(fairness["attribute"].unique())
+        attribute = columns[0].selectbox("Attribute", attributes, key="mon-fair-attribute")
+        metric = columns[1].selectbox("Measure", FAIRNESS_METRICS, key="mon-fair-metric")
+        figure = fairness_figure(fairness, str(attribute), str(metric))
+        session.show_chart(figure, "mon-fairness-history")
+    quality = quality_history(details)
+    if not quality.empty:
+        session.show_chart(quality_figure(quality), "mon-quality-history")
 
 
 def show_reports(items: list[ReportSummary]) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.api.responses import RiskGroup, WorkforceSummary
+from attrition.dashboard.panels.capacity import workforce_capacity_line
 from attrition.dashboard.panels.workforce import (
     GROUPINGS,
     filter_choices,
@@ -35,6 +36,9 @@ def show_headline(summary: WorkforceSummary) -> None:
         "n/a" if expected is None else f"{expected:,.1f}",
         help="Sum of the attrition probabilities over the latest prediction per employee.",
     )
+    capacity = workforce_capacity_line(summary.capacity)
+    if capacity:
+        st.caption(capacity)
 
 
 def show_group(name: str, label: str, groups: list[RiskGroup], min_employees: int) -> None:

@@ -1,9 +1,10 @@
 """What ``GET /v1/model`` shows beyond the served model itself: the threshold's reason, the
-fairness report, global importance and evaluation curves of the version's run.
+fairness report, global importance, evaluation curves and the capacity trade-off of the
+version's run (versions trained before the trade-off was logged have none).
 
 Read from the run's artifacts once per loaded version and cached (never per request).
-Curves come from a ``curves/curves.json`` artifact when training logged one; otherwise
-they are computed from the reference sample's holdout rows (label and served score).
+Curves come from the ``curves/curves.json`` artifact training logs; versions trained before
+it have them computed from their old reference sample's holdout rows (label and score).
 Aliases move at any time, so they are read from the registry with a short cache.
 """
 
@@ -23,6 +24,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from attrition.registry import (
+    CAPACITY_ARTIFACT,
+    CURVES_ARTIFACT,
     FAIRNESS_ARTIFACT,
     IMPORTANCE_ARTIFACT,
     REFERENCE_ARTIFACT,
@@ -36,7 +39,6 @@ from attrition.schema import POSITIVE_LABEL, TARGET
 
 logger = logging.getLogger(__name__)
 
-CURVES_ARTIFACT = "curves/curves.json"
 CALIBRATION_BINS = 10
 MAX_CURVE_POINTS = 200
 ALIAS_TTL_SECONDS = 5.0
@@ -51,6 +53,7 @@ class ModelExtras:
     fairness: dict[str, Any] | None = None
     importance: dict[str, float] | None = None
     curves: Curves | None = None
+    capacity: dict[str, Any] | None = None
 
 
 def _thin(x: NDArray[np.float64], y: NDArray[np.float64]) -> dict[str, list[float]]:
@@ -131,6 +134,7 @@ def load_extras(config: RegistryConfig, version: str, run_id: str | None) -> Mod
             fairness=_json(_artifact(client, run_id, FAIRNESS_ARTIFACT, folder)),
             importance={str(k): float(v) for k, v in importance.items()} if importance else None,
             curves=curves,
+            capacity=_json(_artifact(client, run_id, CAPACITY_ARTIFACT, folder)),
         )
 
 

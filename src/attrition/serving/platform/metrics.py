@@ -33,6 +33,7 @@ class Metrics:
     spool_rows: Gauge
     spooled_total: Counter
     rate_limited: Counter
+    refused_inputs: Counter
 
 
 def build_metrics() -> Metrics:
@@ -80,6 +81,12 @@ def build_metrics() -> Metrics:
         rate_limited=Counter(
             "attrition_rate_limited_total",
             "Requests refused by the rate limiter",
+            registry=registry,
+        ),
+        refused_inputs=Counter(
+            "attrition_refused_inputs_total",
+            "Request-body fields refused by validation (422), by field and reason",
+            ["field", "reason"],
             registry=registry,
         ),
     )

@@ -27,6 +27,11 @@ import orjson
 Row = dict[str, Any]
 
 
+def spool_folder(var_dir: Path) -> Path:
+    """Where the API spools prediction-log rows, under the state folder."""
+    return var_dir / "spool" / "prediction_log"
+
+
 class Spool:
     """Append rows durably; hand closed segments, oldest first, to a replay function."""
 
@@ -100,6 +105,37 @@ class Spool:
                     replayed += len(chunk)
                 path.unlink(missing_ok=True)
         return replayed
+
+
+def scrub(folder: Path, keys: set[str]) -> int:
+    """Remove the rows of these pseudonyms from every closed segment (erasure); the rows
+    removed. A segment a live process is writing stays locked and is skipped: that process's
+    writer drops the rows when it writes them (they predate the tombstone)."""
+    removed = 0
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        with _claimed(path) as handle:
+            if handle is None:
+                continue
+            lines = [line for line in handle if line.endswith(b"\n")]
+            kept = [line for line in lines if orjson.loads(line).get("employee_key") not in keys]
+            if len(kept) == len(lines):
+                continue
+            removed += len(lines) - len(kept)
+            _replace(path, kept)
+    return removed
+
+
+def _replace(path: Path, lines: list[bytes]) -> None:
+    """Swap the segment for one holding only ``lines`` (or none), atomically."""
+    if not lines:
+        path.unlink(missing_ok=True)
+        return
+    fresh = path.with_suffix(".scrub")
+    with fresh.open("wb") as handle:
+        handle.write(b"".join(lines))
+        handle.flush()
+        os.fsync(handle.fileno())
+    fresh.replace(path)
 
 
 @contextmanager

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from pydantic import ValidationError
 
 from attrition.errors import UnavailableError
 from attrition.registry import version_history
@@ -19,7 +22,8 @@ router = APIRouter(tags=["model"])
 )
 def model_info(who: Viewer, state: State) -> payloads.ModelInfo:
     """The model being served: name, version, run, metrics, threshold (and why),
-    features, aliases, batch limit, fairness report, importance and curves."""
+    features, aliases, batch limit, fairness report, importance, curves and the capacity
+    trade-off (share flagged -> leavers caught, with the served threshold's point)."""
     served = state.models.current
     if served is None:
         raise UnavailableError("no model loaded yet")
@@ -40,7 +44,18 @@ def model_info(who: Viewer, state: State) -> payloads.ModelInfo:
         fairness=extras.fairness,
         importance=extras.importance,
         curves=payloads.Curves.model_validate(extras.curves) if extras.curves else None,
+        capacity=_capacity(extras.capacity),
     )
+
+
+def _capacity(curve: dict[str, Any] | None) -> payloads.CapacityTradeoff | None:
+    """The version's capacity trade-off, or None when its run has none (or an unreadable one)."""
+    if not curve:
+        return None
+    try:
+        return payloads.CapacityTradeoff.model_validate(curve)
+    except ValidationError:
+        return None
 
 
 @router.get(

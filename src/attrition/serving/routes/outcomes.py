@@ -8,7 +8,7 @@ from attrition.privacy import pseudonymise
 from attrition.serving import payloads, queries
 from attrition.serving.deps import DatabaseSession, Predictor, State
 from attrition.serving.openapi import PROTECTED, error_responses
-from attrition.serving.refusals import refuse_duplicates
+from attrition.serving.row_checks import refuse_duplicates
 
 router = APIRouter(tags=["outcomes"])
 

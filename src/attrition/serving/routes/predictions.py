@@ -29,7 +29,7 @@ from attrition.serving.platform.access import authorize, key_from_headers
 from attrition.serving.platform.api_keys import Principal, Role
 from attrition.serving.platform.logs import request_id_var
 from attrition.serving.platform.middleware import json_response
-from attrition.serving.refusals import refuse_bad_rows
+from attrition.serving.row_checks import refuse_bad_rows
 from attrition.serving.state import ServingState
 
 router = APIRouter(tags=["predictions"])

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
+from attrition.capacity import CAPACITY_HELP, CAPACITY_PATTERN, Capacity
+from attrition.errors import AttritionError
 from attrition.schema import allowed_values, categories_of
 from attrition.serving import payloads, queries
-from attrition.serving.deps import DatabaseSession, Viewer
+from attrition.serving.deps import DatabaseSession, State, Viewer
 from attrition.serving.openapi import PROTECTED, error_responses
 
 router = APIRouter(tags=["workforce"])
@@ -23,6 +25,7 @@ router = APIRouter(tags=["workforce"])
 def workforce(
     who: Viewer,
     session: DatabaseSession,
+    state: State,
     days: int = Query(90, ge=1, le=3650),
     department: str | None = Query(
         None, max_length=64, json_schema_extra={"enum": list(categories_of("Department"))}
@@ -30,17 +33,34 @@ def workforce(
     job_role: str | None = Query(
         None, max_length=64, json_schema_extra={"enum": list(categories_of("JobRole"))}
     ),
+    capacity: str | None = Query(
+        None,
+        max_length=16,
+        description=f"HR's capacity: {CAPACITY_HELP}; default the ATTRITION_CAPACITY setting",
+        json_schema_extra={"pattern": CAPACITY_PATTERN},
+    ),
 ) -> payloads.WorkforceSummary:
     """Risk by department, job role, job level, tenure band, overtime and risk band
     (latest prediction per employee; what-if scores and rows without an employee number
-    left out), expected leavers, and a daily series, over the last ``days`` days;
-    optionally for one department and/or job role."""
+    left out), expected leavers, expected leavers caught at the capacity (the sum of the
+    risk of the highest-risk employees it covers), and a daily series, over the last
+    ``days`` days; optionally for one department and/or job role."""
     where = queries.WorkforceFilter(
         since=datetime.now(UTC) - timedelta(days=days),
         department=_category("department", "Department", department),
         job_role=_category("job_role", "JobRole", job_role),
     )
-    return queries.workforce_summary(session, where)
+    plan = _capacity(capacity if capacity is not None else state.settings.capacity)
+    return queries.workforce_summary(session, where, plan)
+
+
+def _capacity(value: str) -> Capacity:
+    """The capacity asked for; else a 422 naming the allowed forms."""
+    try:
+        return Capacity.parse(value)
+    except AttritionError as error:
+        problem = {"type": "value_error", "loc": ("query", "capacity"), "msg": str(error)}
+        raise RequestValidationError([problem | {"input": value}]) from None
 
 
 def _category(parameter: str, feature: str, value: str | None) -> str | None:

@@ -13,6 +13,7 @@ from attrition.dashboard.panels.monitoring import (
     performance_rows,
     prediction_drift,
     reports_table,
+    window_caption,
     window_rows,
 )
 
@@ -92,3 +93,16 @@ def test_reports_alerts_and_performance() -> None:
     assert windows.to_dict("records") == [
         {"when": "2026-01-01", "outcomes": 120, "status": None, "roc_auc": 0.72}
     ]
+
+
+def test_the_window_caption_shows_people_and_what_was_left_out() -> None:
+    window = {
+        "source": "prediction_log", "rows": 294, "raw_rows": 994, "what_if_rows": 400,
+        "repeat_rows": 300, "people": 294, "employees": 290, "unidentified": 4,
+    }  # fmt: skip
+    caption = window_caption({"window": window}, 294, "prediction_log")
+    assert caption == (
+        "294 people (290 employees, 4 without an employee number) from 994 prediction-log "
+        "rows; left out: 400 what-if, 300 repeats"
+    )
+    assert window_caption({}, 300, "file:current.csv") == "300 current rows from file:current.csv"

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import auc, roc_curve
 
-from attrition.registry import RegistryConfig
+from attrition.capacity import tradeoff_curve
+from attrition.registry import CAPACITY_ARTIFACT, RegistryConfig
 from attrition.serving.inference.model_extras import (
     ExtrasCache,
     compute_curves,
@@ -99,6 +100,7 @@ def run_with_artifacts(tmp_path: Path) -> tuple[RegistryConfig, str, str]:
     run_id = run.info.run_id
     client.log_dict(run_id, FAIRNESS, "fairness/fairness_report.json")
     client.log_dict(run_id, IMPORTANCE, "explain/shap_importance.json")
+    client.log_dict(run_id, capacity_curve(), CAPACITY_ARTIFACT)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "reference.parquet"
         reference().to_parquet(path, index=False)
@@ -120,6 +122,7 @@ def test_extras_are_the_run_artifacts_and_are_read_once(
     assert extras.fairness == FAIRNESS and extras.importance == IMPORTANCE
     assert extras.threshold_reason == "max F2 out-of-fold"
     assert extras.curves == curves_from_reference(reference())
+    assert extras.capacity == capacity_curve()
 
     cache = ExtrasCache(config)
     assert cache.extras(version, run_id) == extras
@@ -141,8 +144,28 @@ def test_model_route_sends_aliases_batch_limit_and_extras(
     assert body["max_batch_rows"] == 1000
     # the test registry's run has no fairness, importance or reference artifacts
     assert body["fairness"] is None and body["importance"] is None and body["curves"] is None
+    assert body["capacity"] is None
     schema = client.app.openapi()["components"]["schemas"]["ModelInfo"]["properties"]
-    assert {"aliases", "max_batch_rows", "fairness", "importance", "curves"} <= set(schema)
+    assert {"aliases", "max_batch_rows", "fairness", "importance", "curves", "capacity"} <= set(
+        schema
+    )
+
+
+def capacity_curve() -> dict[str, Any]:
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    p = np.clip(rng.normal(0.3 + 0.3 * y, 0.15), 0, 1)
+    return tradeoff_curve(y, p, chosen_threshold=0.45, policy="capacity")
+
+
+def test_the_capacity_tradeoff_is_sent_as_logged_and_a_malformed_one_is_left_out() -> None:
+    from attrition.serving.routes.model import _capacity
+
+    curve = capacity_curve()
+    sent = _capacity(curve)
+    assert sent is not None and sent.model_dump() == curve | {"chosen": curve["chosen"]}
+    assert sent.chosen.policy == "capacity" and len(sent.recall) == 100
+    assert _capacity({"basis": "out-of-fold"}) is None and _capacity(None) is None
 
 
 def test_an_unreachable_registry_is_not_asked_on_every_request(
