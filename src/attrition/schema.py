@@ -7,6 +7,7 @@ dashboard) imports its column names, types, allowed values and ranges from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 SCHEMA_VERSION: Final = "1"
@@ -140,6 +141,19 @@ TENURE_ORDER: Final = (
     ("YearsSinceLastPromotion", "YearsAtCompany"),
     ("YearsWithCurrManager", "YearsAtCompany"),
 )
+# Nobody works before this age: TotalWorkingYears + MIN_WORKING_AGE <= Age.
+MIN_WORKING_AGE: Final = 14
+# Every cross-field rule, as (smaller, larger, margin): smaller + margin <= larger. Ingest
+# (a frame) and the API (a row) check these same rules (attrition.data.validation).
+CROSS_FIELD_RULES: Final[tuple[tuple[str, str, int], ...]] = (
+    *((smaller, larger, 0) for smaller, larger in TENURE_ORDER),
+    ("TotalWorkingYears", "Age", MIN_WORKING_AGE),
+)
+
+# Dates a client may send (an outcome's date): none before the company could have records,
+# none further ahead than a notice period.
+EARLIEST_DATE: Final = date(1900, 1, 1)
+MAX_DAYS_AHEAD: Final = 366
 
 # The column order of the IBM file; synthetic files are written in this order.
 RAW_COLUMNS: Final = (

@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(default=30.0, ge=0)
     cors_origins: list[str] = []
     prediction_retention_days: int = Field(default=365, ge=1)
-    replica_id: str | None = None  # X-Replica-Id; default <host name>:<pid>
+    replica_id: str | None = None  # X-Replica-Id; default an opaque id per process
+    api_docs: bool = True  # /openapi.json and the /docs page; the compose stack turns it off
+    auth_failures_per_minute: int = Field(default=20, ge=1)
 
     # --- maintenance --------------------------------------------------------------
     mlflow_retention_days: int = Field(default=90, ge=1)

@@ -64,6 +64,7 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" (docs/security.md)
         timeout_graceful_shutdown=10,
     )
 

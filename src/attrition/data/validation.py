@@ -3,11 +3,14 @@
 Validation runs in two lazy pandera passes over the whole frame, never row by row:
 
 1. the *text* pass over the raw strings: required values present, no over-long field,
-   integers written as integers, categories (and ``Attrition`` and the constant columns)
-   spelled exactly as in :mod:`attrition.schema`;
+   integers written as integers (``24`` or ``24.0``, never ``24.5``), categories (and
+   ``Attrition`` and the constant columns) spelled exactly as in :mod:`attrition.schema`;
 2. the *value* pass over the parsed integers: schema ranges, ``EmployeeNumber`` unique
    within the snapshot (every copy of a duplicated id is rejected: the file cannot say
-   which one is right) and the cross-field rules of ``schema.TENURE_ORDER``.
+   which one is right) and the cross-field rules of ``schema.CROSS_FIELD_RULES``.
+
+The API checks its rows (already typed by its request models) with :func:`row_problems`,
+the same rules with the same reasons, and client dates with :func:`date_problem`.
 
 Each pandera failure case becomes a ``{field, value, reason}`` entry of its row (one per
 field, the most basic problem first). Rows in == valid + rejected, always.
@@ -16,10 +19,12 @@ field, the most basic problem first). Rows in == valid + rejected, always.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TypedDict, overload
+from typing import Any, TypedDict, overload
 
 import pandas as pd
 import pandera.pandas as pa
@@ -38,24 +43,28 @@ from attrition.errors import AttritionError
 from attrition.schema import (
     CATEGORICAL_NAMES,
     CONSTANT_COLUMNS,
+    CROSS_FIELD_RULES,
+    EARLIEST_DATE,
     FEATURE_NAMES,
     FEATURES,
     IDENTIFIER,
     IDENTIFIER_RANGE,
+    MAX_DAYS_AHEAD,
     NUMERIC_NAMES,
     OPTIONAL_COLUMNS,
     RAW_COLUMNS,
     REQUIRED_COLUMNS,
     TARGET,
     TARGET_LABELS,
-    TENURE_ORDER,
     NumericFeature,
     allowed_values,
     categories_of,
 )
 
 MAX_FIELD_CHARS = 1024
-INTEGER_PATTERN = r"^-?\d{1,18}$"
+# An integer, also written as a decimal with nothing after the point ("24.0", as
+# spreadsheets and pandas write integers); "24.5" is not an integer.
+INTEGER_PATTERN = r"^-?\d{1,18}(\.0+)?$"
 INTEGER_COLUMNS = (IDENTIFIER, *NUMERIC_NAMES)
 # Problem codes, most basic first: a field keeps only its most basic problem.
 CODE_PRIORITY = ("missing", "too_long", "not_integer", "not_allowed", "out_of_range")
@@ -177,7 +186,8 @@ def _column_as_text(column: pd.Series) -> pd.Series:
 def _parse_integers(column: pd.Series) -> pd.Series:
     """Integers where the text is an integer, <NA> elsewhere (the text pass reports those)."""
     is_integer = column.str.fullmatch(INTEGER_PATTERN).fillna(False).astype(bool)
-    integers: pd.Series = column.mask(~is_integer).astype("Int64")
+    digits = column.str.replace(r"\.0+$", "", regex=True)
+    integers: pd.Series = digits.mask(~is_integer).astype("Int64")
     return integers
 
 
@@ -192,6 +202,9 @@ def _text_column(name: str) -> pa.Column:
     checks = [pa.Check.str_length(max_value=MAX_FIELD_CHARS, error="too_long")]
     if name in INTEGER_COLUMNS:
         checks.append(pa.Check.str_matches(INTEGER_PATTERN, error="not_integer"))
+    elif isinstance(CONSTANT_COLUMNS.get(name), int):  # 80 or 80.0, like any integer
+        constant = rf"^{CONSTANT_COLUMNS[name]}(\.0+)?$"
+        checks.append(pa.Check.str_matches(constant, error="not_allowed"))
     else:
         checks.append(pa.Check.isin(_allowed_strings(name), error="not_allowed"))
     return pa.Column(checks=checks, nullable=name not in REQUIRED_COLUMNS)
@@ -209,7 +222,8 @@ def _allowed_strings(name: str) -> tuple[str, ...]:
 def value_schema() -> pa.DataFrameSchema:
     """The value pass over parsed integers: ranges, unique ids, tenure order."""
     columns = {name: _range_column(name) for name in INTEGER_COLUMNS}
-    return pa.DataFrameSchema(columns, checks=[_tenure_check(a, b) for a, b in TENURE_ORDER])
+    checks = [_order_check(*rule) for rule in CROSS_FIELD_RULES]
+    return pa.DataFrameSchema(columns, checks=checks)
 
 
 def _range_column(name: str) -> pa.Column:
@@ -230,12 +244,50 @@ def _integer_range(name: str) -> tuple[int, int]:
     return feature.low, feature.high
 
 
-def _tenure_check(smaller: str, larger: str) -> pa.Check:
-    def holds(frame: pd.DataFrame) -> pd.Series:
-        a, b = frame[smaller], frame[larger]
-        return ((a <= b) | a.isna() | b.isna()).fillna(True).astype(bool)
+def _order_code(smaller: str, larger: str, margin: int) -> str:
+    return f"{_TENURE_PREFIX}{smaller}:{larger}:{margin}"
 
-    return pa.Check(holds, error=f"{_TENURE_PREFIX}{smaller}:{larger}", ignore_na=False)
+
+def _order_check(smaller: str, larger: str, margin: int) -> pa.Check:
+    """The rule on values that are each in range (an out-of-range value is reported as
+    such, not as a cross-field problem of its neighbour)."""
+
+    def holds(frame: pd.DataFrame) -> pd.Series:
+        a, b = _ranged(frame[smaller], smaller), _ranged(frame[larger], larger)
+        return ((a + margin <= b) | a.isna() | b.isna()).fillna(True).astype(bool)
+
+    return pa.Check(holds, error=_order_code(smaller, larger, margin), ignore_na=False)
+
+
+def _ranged(values: pd.Series, name: str) -> pd.Series:
+    low, high = _integer_range(name)
+    return values.where((values >= low) & (values <= high))
+
+
+def _in_range(value: Any, name: str) -> bool:
+    low, high = _integer_range(name)
+    return isinstance(value, int) and low <= value <= high
+
+
+def row_problems(row: Mapping[str, Any]) -> list[FieldError]:
+    """The cross-field rules for one typed row (an API row), with ingest's reasons; the
+    value is not repeated (``value`` None): the caller knows what it sent."""
+    problems: list[FieldError] = []
+    for smaller, larger, margin in CROSS_FIELD_RULES:
+        a, b = row.get(smaller), row.get(larger)
+        if _in_range(a, smaller) and _in_range(b, larger) and a + margin > b:  # type: ignore[operator]
+            code = _order_code(smaller, larger, margin)
+            problems.append(FieldError(field=smaller, value=None, reason=reason(smaller, code)))
+    return problems
+
+
+def date_problem(value: date, today: date) -> str | None:
+    """Why a date sent by a client cannot be right, or None: before ``EARLIEST_DATE`` or
+    more than ``MAX_DAYS_AHEAD`` days after ``today``."""
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    if value < EARLIEST_DATE or value > latest:
+        return f"must be from {EARLIEST_DATE.isoformat()} to {latest.isoformat()}"
+    return None
 
 
 def _failure_cases(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
@@ -299,8 +351,13 @@ def _plain_values(text: pd.DataFrame) -> pd.DataFrame:
 def reason(name: str, code: str) -> str:
     """A user-facing reason for problem ``code`` in column ``name``, naming what is allowed."""
     if code.startswith(_TENURE_PREFIX):
-        larger = code.split(":")[2]
-        return f"must not be greater than {larger} (cross-field rule {name} <= {larger})"
+        _, _, larger, margin = code.split(":")
+        if margin == "0":
+            return f"must not be greater than {larger} (cross-field rule {name} <= {larger})"
+        return (
+            f"must not be greater than {larger} - {margin} "
+            f"(cross-field rule {name} + {margin} <= {larger})"
+        )
     if code == _DUPLICATE:
         return f"{IDENTIFIER} appears on more than one row of this snapshot; every copy is rejected"
     expected = _expected(name)

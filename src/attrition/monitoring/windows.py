@@ -408,7 +408,10 @@ PAIR_COLUMNS = (
 
 
 def _day_end(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=1)
+    """The first instant after ``day``; for the last representable day, its last instant
+    (any stored date works, however absurd: the API bounds new ones, old rows remain)."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if day < date.max else datetime.max.replace(tzinfo=UTC)
 
 
 def match_outcomes(candidates: pd.DataFrame) -> pd.DataFrame:

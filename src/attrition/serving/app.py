@@ -16,10 +16,11 @@ from starlette.middleware.cors import CORSMiddleware
 from attrition.serving.errors import install_error_handlers
 from attrition.serving.inference.model_service import ModelUnavailableError
 from attrition.serving.openapi import openapi_document
+from attrition.serving.platform.encoding import SafeJSONResponse
 from attrition.serving.platform.logs import configure_logging
 from attrition.serving.platform.metrics import MULTIPROC_ENV
 from attrition.serving.platform.middleware import ServingMiddleware
-from attrition.serving.routes import ROUTERS
+from attrition.serving.routes import ROUTERS, docs
 from attrition.serving.routes.predictions import request_bodies
 from attrition.serving.state import ServingState, build_state
 from attrition.settings import Settings, get_settings
@@ -41,11 +42,21 @@ def create_app(
         version="1",
         description="Employee attrition risk scores with explanations; every prediction is logged.",
         lifespan=partial(_lifespan, tune_gc=tune_gc),
+        default_response_class=SafeJSONResponse,
+        # a body without Content-Type is read as JSON, as the fast prediction routes read it;
+        # any other declared type is refused with 415 by the middleware
+        strict_content_type=False,
+        # FastAPI's Swagger UI and ReDoc load scripts from a CDN: never served (routes/docs.py)
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
     )
     app.state.serving = state
     app.openapi = partial(openapi_document, app, request_bodies(state.bodies))  # type: ignore[method-assign]
     for router in ROUTERS:
         app.include_router(router)
+    if settings.api_docs:
+        app.include_router(docs.router)
     install_error_handlers(app)
     _add_middleware(app, settings, state)
     return app

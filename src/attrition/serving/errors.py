@@ -4,23 +4,30 @@ Handlers raise the domain's own errors (``attrition.errors``): ``NotFoundError``
 404, ``ConflictError`` 409 and ``UnavailableError`` 503, each with its message as the
 detail. A database error answers 503 with a fixed message: its text names hosts, tables
 and SQL, which a client must not see. Access checks (401, 403, 429) and validation (422)
-keep FastAPI's own answers; a batch over the limit is the one validation error that
-answers 413.
+keep FastAPI's status codes; a list body over its limit (employees, outcomes) is the one
+validation error that answers 413.
+
+A 422 names each bad field (``loc``), the problem (``type``, ``msg``) and nothing else: the
+submitted value is never echoed (FastAPI's own handler sends it back as ``input``, the
+whole body for a missing field). NaN and Infinity, which Python's and pydantic's JSON
+parsers read as numbers though JSON has no such values, are refused as such.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from attrition.errors import AttritionError, ConflictError, NotFoundError, UnavailableError
+from attrition.serving.platform.encoding import SafeJSONResponse
 from attrition.serving.refusals import record_refusal
 
 logger = logging.getLogger(__name__)
@@ -53,20 +60,53 @@ async def error_response(request: Request, error: Exception) -> Response:
     status, detail = status_of(error)
     if isinstance(error, SQLAlchemyError):
         logger.warning("database action failed: %s", type(error).__name__)
-    return JSONResponse({"detail": detail}, status_code=status)
+    return SafeJSONResponse({"detail": detail}, status_code=status)
+
+
+NON_FINITE = "finite_number"
+NON_FINITE_MESSAGE = "NaN and Infinity are not JSON numbers; send a finite number"
+MAX_LOCATION_CHARS = 64
+OUTCOMES_LIMIT = 10_000  # payloads.OutcomeBatch's max_length
 
 
 async def validation_response(request: Request, error: Exception) -> Response:
-    """422 naming each bad field, except a batch over the app's limit: 413."""
+    """422 naming each bad field without its value, except a list over its limit: 413."""
     assert isinstance(error, RequestValidationError)
-    await record_refusal(request, error)  # data quality: fields and reasons, never values
-    for item in error.errors():
+    items = error.errors()
+    public = [public_error(item) for item in items]
+    # data quality: fields and the reasons a client sees (finite_number, cross_field, ...)
+    await record_refusal(request, RequestValidationError(public))
+    too_large = _too_large(request, items)
+    if too_large is not None:
+        return SafeJSONResponse({"detail": too_large}, status_code=413)
+    return SafeJSONResponse({"detail": public}, status_code=422)
+
+
+def _too_large(request: Request, items: Any) -> str | None:
+    for item in items:
         location = tuple(item.get("loc", ()))[:2]
-        if item.get("type") == "too_long" and location == ("body", "employees"):
+        if item.get("type") != "too_long":
+            continue
+        if location == ("body", "employees"):
             limit = request.app.state.serving.settings.max_batch_rows
-            detail = f"batch too large: at most {limit} employees per request"
-            return JSONResponse({"detail": detail}, status_code=413)
-    return await request_validation_exception_handler(request, error)
+            return f"batch too large: at most {limit} employees per request"
+        if location == ("body", "outcomes"):
+            return f"batch too large: at most {OUTCOMES_LIMIT} outcomes per request"
+    return None
+
+
+def public_error(item: Any) -> dict[str, Any]:
+    """One validation error as a client may see it: where, what kind, why; never the value."""
+    value = item.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        kind, message = NON_FINITE, NON_FINITE_MESSAGE
+    else:
+        kind, message = str(item.get("type", "invalid")), str(item.get("msg", "invalid value"))
+    location = [
+        part if isinstance(part, int) else str(part)[:MAX_LOCATION_CHARS]
+        for part in item.get("loc", ())
+    ]
+    return {"type": kind, "loc": location, "msg": message}
 
 
 def install_error_handlers(app: FastAPI) -> None:

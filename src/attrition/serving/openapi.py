@@ -12,20 +12,21 @@ from pydantic import BaseModel
 
 from attrition.serving.payloads import ErrorResponse
 
-# The statuses every protected route can answer: no or a bad key, a role too low, a body
-# too large, over the rate limit.
-PROTECTED = (401, 403, 413, 429)
+# The statuses every protected route can answer: two different keys, no or a bad key, a role
+# too low, a body too large, a body that is not JSON, over the rate limit.
+PROTECTED = (400, 401, 403, 413, 415, 429)
 # Both ways of sending a key, for the routes without FastAPI's security dependencies.
 SECURITY_REQUIREMENT: list[dict[str, list[str]]] = [{"APIKeyHeader": []}, {"HTTPBearer": []}]
 _COMPONENT = "#/components/schemas/{model}"
 _ERROR_TEXT = {
-    400: "The body is not parseable JSON",
+    400: "Two different API keys in one request",
     401: "Missing or invalid API key",
     403: "The key's role may not use this route",
     404: "Not found",
     409: "Conflict",
     413: "Request body or batch too large",
-    429: "Rate limit exceeded; see Retry-After",
+    415: "Content-Type is not application/json",
+    429: "Rate limit, or failed authentications, exceeded; see Retry-After",
     503: "Temporarily unavailable (model not loaded or database unreachable)",
 }
 

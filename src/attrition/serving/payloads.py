@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import annotated_types
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from attrition.schema import FEATURES, IDENTIFIER, IDENTIFIER_RANGE, CategoricalFeature
+from attrition.data.validation import date_problem
+from attrition.schema import (
+    EARLIEST_DATE,
+    FEATURES,
+    IDENTIFIER,
+    IDENTIFIER_RANGE,
+    CategoricalFeature,
+)
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -53,21 +60,46 @@ def _iso_date(value: Any) -> Any:
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
+
+def _sane_date(value: date) -> date:
+    """A date a client may record (``data.validation.date_problem``: not before the earliest
+    date, not far in the future)."""
+    problem = date_problem(value, datetime.now(UTC).date())
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# A date a client records (an outcome's): ISO, and within sane bounds.
+ClientDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_sane_date)]
+
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$"
 )
 
 
+_LATEST_INSTANT = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
 def _iso_datetime(value: Any) -> Any:
-    """Accept an ISO 8601 date-time string only (not a number of seconds)."""
-    if isinstance(value, datetime):
-        return value
+    """Accept an ISO 8601 date-time string only (not a number of seconds), as an aware UTC
+    date-time (no offset: UTC) from ``EARLIEST_DATE`` to a day before the end of year 9999:
+    an offset that would carry it outside is refused here, not by the database."""
+    parsed = value if isinstance(value, datetime) else None
     if isinstance(value, str) and _ISO_DATETIME.match(value):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            pass
-    raise ValueError("must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z")
+            parsed = None
+    if parsed is None:
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z")
+    try:
+        utc = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or utc.date() < EARLIEST_DATE or utc > _LATEST_INSTANT:
+        raise ValueError(f"must be from {EARLIEST_DATE.isoformat()} to 9999-12-30 in UTC")
+    return utc
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
@@ -212,7 +244,9 @@ class OutcomeIn(BaseModel):
     model_config = _STRICT
     employee_number: EmployeeNumber = Field(description="Employee id (pseudonymised when stored)")
     left: bool = Field(description="True if the employee left, False if they stayed")
-    outcome_date: IsoDate
+    outcome_date: ClientDate = Field(
+        description="YYYY-MM-DD, from 1900-01-01 to a year after today (UTC)"
+    )
 
 
 class OutcomeBatch(BaseModel):

@@ -26,7 +26,11 @@ from attrition.serving.platform.api_keys import KeyStore
 from attrition.serving.platform.background import BackgroundJob
 from attrition.serving.platform.ids import IdSource
 from attrition.serving.platform.metrics import Metrics, build_metrics
-from attrition.serving.platform.ratelimit import RateLimiter, make_rate_limiter
+from attrition.serving.platform.ratelimit import (
+    FailureLimiter,
+    RateLimiter,
+    make_rate_limiter,
+)
 from attrition.serving.predlog.spool import spool_folder
 from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
 from attrition.settings import Settings
@@ -64,6 +68,7 @@ class ServingState:
     metrics: Metrics
     extras: ExtrasCache
     bodies: PredictionBodies
+    auth_failures: FailureLimiter = field(default_factory=lambda: FailureLimiter(20))
     _db_checked: float = 0.0
     _db_ok: bool = False
     ids: IdSource = field(default_factory=IdSource)
@@ -203,4 +208,5 @@ def build_state(settings: Settings) -> ServingState:
         metrics=metrics,
         extras=extras,
         bodies=PredictionBodies.for_limit(settings.max_batch_rows),
+        auth_failures=FailureLimiter(settings.auth_failures_per_minute),
     )

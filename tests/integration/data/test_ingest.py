@@ -153,3 +153,33 @@ def test_an_unreachable_database_is_a_clear_error_without_its_password(dev_csv: 
     with pytest.raises(AttritionError, match="cannot reach the database") as caught:
         ingest_file(dev_csv, None, url, pseudonym_key=KEY)
     assert "s3cret" not in str(caught.value)
+
+
+def test_integers_written_as_decimals_ingest_and_fractions_are_quarantined(
+    migrated_sqlite: str,
+    dev_records: tuple[list[str], list[list[str]]],
+    tmp_path: Path,
+    stored_rows: Stored,
+) -> None:
+    """Issue 12 item 4: a spreadsheet's 24.0 is the integer 24; 24.5 is quarantined naming
+    the field."""
+    header, rows = dev_records
+    integer_columns = {IDENTIFIER, *NUMERIC_NAMES, "EmployeeCount", "StandardHours"}
+    positions = [i for i, name in enumerate(header) if name in integer_columns]
+    decimal = [[f"{v}.0" if i in positions else v for i, v in enumerate(r)] for r in rows[:40]]
+    decimal[7][header.index("Age")] = "24.5"
+    path = tmp_path / "decimals.csv"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, *decimal])
+    path.write_text(out.getvalue())
+    result = ingest_file(path, date(2024, 6, 30), migrated_sqlite, pseudonym_key=KEY)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (40, 39, 1)
+    db = stored_rows(migrated_sqlite, date(2024, 6, 30))
+    ((row_number, _, _, errors, _),) = db["quarantine"]
+    assert row_number == 9 and [e["field"] for e in errors] == ["Age"]
+    assert "not an integer" in errors[0]["reason"]
+    first = rows[0]
+    _, features = {k: (a, f) for k, a, f, _ in db["snapshots"]}[
+        pseudonymise(first[header.index(IDENTIFIER)], KEY)
+    ]
+    assert features["Age"] == int(first[header.index("Age")]) and isinstance(features["Age"], int)

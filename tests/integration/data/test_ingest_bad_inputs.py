@@ -144,7 +144,7 @@ CASES = [
         rejected={2: {"MonthlyIncome"}},
     ),
     Case("text_in_numeric", with_cells((1, "Age", "forty-one")), rejected={3: {"Age"}}),
-    Case("float_in_integer", with_cells((2, "JobLevel", "2.0")), rejected={4: {"JobLevel"}}),
+    Case("fraction_in_integer", with_cells((2, "JobLevel", "2.5")), rejected={4: {"JobLevel"}}),
     Case("missing_value", with_cells((8, "JobRole", "")), rejected={10: {"JobRole"}}),
     Case("bad_label", with_cells((11, TARGET, "Maybe")), rejected={13: {TARGET}}),
     Case("bad_constant", with_cells((12, "Over18", "N")), rejected={14: {"Over18"}}),

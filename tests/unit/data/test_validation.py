@@ -50,7 +50,9 @@ def test_real_rows_are_all_valid_and_typed(raw: pd.DataFrame) -> None:
         ("Gender", "female", "values are case-sensitive"),
         ("MonthlyIncome", "-10", "out of range; expected an integer from 0 to 1000000"),
         ("Age", "forty", "not an integer; expected an integer from 18 to 80"),
-        ("Age", "41.0", "not an integer"),
+        ("Age", "41.5", "not an integer; expected an integer from 18 to 80"),
+        ("MonthlyIncome", "5000.01", "not an integer"),
+        ("StandardHours", "80.5", "expected the constant 80"),
         ("Age", "17", "out of range; expected an integer from 18 to 80"),
         ("JobLevel", "", "required value is missing; expected an integer from 1 to 5"),
         ("OverTime", " ", "required value is missing; expected one of 'No', 'Yes'"),
@@ -186,3 +188,14 @@ def test_rows_in_equal_valid_plus_rejected_for_any_corruption(
 
 def _rows_sharing_ids(frame: pd.DataFrame) -> set[int]:
     return set(frame.index[frame[IDENTIFIER].duplicated(keep=False)])
+
+
+def test_integers_written_as_decimals_load_as_integers(raw: pd.DataFrame) -> None:
+    """Spreadsheets and pandas write 24 as 24.0: such a file is valid, values unchanged."""
+    decimal = raw.copy()
+    for name in (IDENTIFIER, *NUMERIC_NAMES, "EmployeeCount", "StandardHours"):
+        decimal[name] = decimal[name].astype(str) + ".0"
+    result = validate_frame(decimal)
+    assert (len(result.valid), len(result.rejected)) == (60, 0)
+    expected = validate_frame(raw).valid
+    pd.testing.assert_frame_equal(result.valid, expected)

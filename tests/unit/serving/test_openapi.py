@@ -34,6 +34,6 @@ def test_fast_route_bodies_come_from_one_declaration(monkeypatch: pytest.MonkeyP
 
 def test_error_responses_name_each_code_and_retry_after_on_429() -> None:
     responses = error_responses(*PROTECTED, 503)
-    assert set(responses) == {401, 403, 413, 429, 503}
+    assert set(responses) == {400, 401, 403, 413, 415, 429, 503}
     assert "Retry-After" in responses[429]["headers"]
     assert all(entry["description"] for entry in responses.values())

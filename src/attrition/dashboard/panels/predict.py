@@ -17,13 +17,14 @@ import plotly.graph_objects as go
 
 from attrition.dashboard.api.responses import Factor, Prediction
 from attrition.dashboard.panels.figures import compact
+from attrition.data.validation import row_problems
 from attrition.schema import (
     CATEGORICAL_NAMES,
+    CROSS_FIELD_RULES,
     FEATURE_NAMES,
     FEATURES,
     IDENTIFIER,
     NUMERIC_NAMES,
-    TENURE_ORDER,
     CategoricalFeature,
     NumericFeature,
 )
@@ -114,7 +115,7 @@ def form_sections() -> dict[str, list[FieldSpec]]:
 # Fields taken together from one real-looking row so that they stay consistent.
 STRUCTURAL = frozenset(
     {"Age", "JobLevel", "MonthlyIncome", "NumCompaniesWorked"}
-    | {name for pair in TENURE_ORDER for name in pair}
+    | {name for rule in CROSS_FIELD_RULES for name in rule[:2]}
 )
 
 
@@ -168,10 +169,8 @@ def check_employee(values: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"{name}: {value!r} is not an integer from {feature.low} to {feature.high}"
             )
-    for smaller, larger in TENURE_ORDER:
-        low, high = values.get(smaller), values.get(larger)
-        if isinstance(low, int) and isinstance(high, int) and low > high:
-            problems.append(f"{smaller} ({low}) cannot exceed {larger} ({high})")
+    # the API's and ingest's own cross-field rules, with their reasons
+    problems.extend(f"{p['field']}: {p['reason']}" for p in row_problems(values))
     return problems
 
 

@@ -14,6 +14,7 @@ import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -184,15 +185,35 @@ class KeyStore:
 
     The cache keeps the request path free of database round-trips and keeps known keys
     working while the database is briefly unreachable. Revocations take effect within
-    ``ttl_seconds``.
+    ``ttl_seconds``. Key ids found in the table are cached (as many as the table holds);
+    unknown ones only in a bounded set of the ``max_unknown`` most recent, so forged key ids
+    cannot grow memory.
     """
 
-    def __init__(self, database_url: str, server_secret: bytes, ttl_seconds: float = 10.0):
+    def __init__(
+        self,
+        database_url: str,
+        server_secret: bytes,
+        ttl_seconds: float = 10.0,
+        max_unknown: int = 1024,
+    ):
         self._url = database_url
         self._hmac_key = hashing_key(server_secret)
         self._ttl = ttl_seconds
         self._cache: dict[str, tuple[float, _Record | None]] = {}
+        self._unknown: OrderedDict[str, float] = OrderedDict()
+        self._max_unknown = max_unknown
         self._lock = threading.Lock()
+
+    @property
+    def cached_ids(self) -> int:
+        """How many key ids the cache holds (known and unknown)."""
+        return len(self._cache) + len(self._unknown)
+
+    def knows(self, raw_key: str) -> bool:
+        """Whether the key's id is one the table had when last read (however long ago)."""
+        key_id = split_key(raw_key)
+        return key_id is not None and key_id in self._cache
 
     def cached(self, raw_key: str) -> tuple[bool, Principal | None]:
         """(hit, principal) from the cache alone: hit False means look in the database."""
@@ -200,6 +221,9 @@ class KeyStore:
         if key_id is None:
             return True, None
         entry = self._cache.get(key_id)
+        if entry is None:
+            seen = self._unknown.get(key_id)
+            entry = (seen, None) if seen is not None else None
         if entry is None or time.monotonic() - entry[0] > self._ttl:
             return False, None
         return True, self._check(raw_key, key_id, entry[1])
@@ -247,7 +271,14 @@ class KeyStore:
             raise
         record = _record_of(row) if row is not None else None
         with self._lock:
-            self._cache[key_id] = (time.monotonic(), record)
+            if row is None:
+                self._unknown.pop(key_id, None)
+                self._unknown[key_id] = time.monotonic()
+                while len(self._unknown) > self._max_unknown:
+                    self._unknown.popitem(last=False)
+            else:
+                self._unknown.pop(key_id, None)
+                self._cache[key_id] = (time.monotonic(), record)
         return record
 
 

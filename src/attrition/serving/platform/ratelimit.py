@@ -127,3 +127,48 @@ def make_rate_limiter(per_minute: int, redis_url: str | None) -> RateLimiter:
     if redis_url:
         return RedisRateLimiter(redis_url, per_minute)
     return MemoryRateLimiter(per_minute)
+
+
+class FailureLimiter:
+    """Failed authentications per client address and per key id, in fixed one-minute
+    windows: past ``per_minute`` failures, a name is refused (429) until its window ends.
+
+    In memory, per process, and bounded: at most ``max_names`` names are remembered (the
+    oldest forgotten first), so forged key ids cannot grow it. Called on the event loop.
+    """
+
+    WINDOW_SECONDS = 60.0
+
+    def __init__(self, per_minute: int, max_names: int = 10_000) -> None:
+        from collections import OrderedDict
+
+        self._limit = per_minute
+        self._max = max_names
+        self._names: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def retry_after(self, *names: str | None) -> int:
+        """Whole seconds until every named one may try again; 0 when none is blocked."""
+        now = time.monotonic()
+        waits = [0.0]
+        for name in names:
+            entry = self._names.get(name) if name else None
+            if entry is not None and entry[1] >= self._limit:
+                waits.append(self.WINDOW_SECONDS - (now - entry[0]))
+        wait = max(waits)
+        return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def record(self, *names: str | None) -> None:
+        """One failure for each named one."""
+        now = time.monotonic()
+        for name in names:
+            if not name:
+                continue
+            start, count = self._names.pop(name, (now, 0))
+            if now - start >= self.WINDOW_SECONDS:
+                start, count = now, 0
+            self._names[name] = (start, count + 1)
+        while len(self._names) > self._max:
+            self._names.popitem(last=False)

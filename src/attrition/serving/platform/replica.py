@@ -1,29 +1,41 @@
 """Which replica answered: an ``X-Replica-Id`` header on every HTTP response.
 
 Behind a load balancer the header tells operators (and the balancer's access log) which API
-process served a request. The id comes from ``ATTRITION_REPLICA_ID``; without it, the host
-name and process id (unique per worker process, also under ``--workers N``).
+process served a request. The id comes from ``ATTRITION_REPLICA_ID``; without it, an opaque
+random id drawn once per worker process (``r-`` and 12 hex digits): it tells processes apart
+without telling clients a host name or process id. Each process logs its id with its pid at
+start-up, so an operator can map one to the other.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-import socket
+import secrets
+from functools import lru_cache
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from attrition.errors import AttritionError
 from attrition.settings import Settings
 
+logger = logging.getLogger(__name__)
 HEADER = b"x-replica-id"
 MAX_LENGTH = 64
 _ALLOWED = re.compile(r"^[A-Za-z0-9._:@-]+$")
 
 
 def default_replica_id() -> str:
-    """``<host name>:<process id>`` of the calling process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """The calling process's opaque id (drawn on first use, per process)."""
+    return _process_replica_id(os.getpid())
+
+
+@lru_cache(maxsize=4)
+def _process_replica_id(pid: int) -> str:
+    replica_id = f"r-{secrets.token_hex(6)}"
+    logger.info("replica id", extra={"replica_id": replica_id, "pid": pid})
+    return replica_id
 
 
 def validate_replica_id(value: str) -> str:

@@ -8,6 +8,7 @@
 - ``auth.py``: ``/v1/auth/me``
 - ``model.py``: ``/v1/model``, ``/v1/models``
 - ``admin.py``: ``/v1/admin/*``
+- ``docs.py``: ``/docs`` (included by ``create_app`` only with ``ATTRITION_API_DOCS``)
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from attrition.serving.platform.access import authorize, key_from_headers
 from attrition.serving.platform.api_keys import Principal, Role
 from attrition.serving.platform.logs import request_id_var
 from attrition.serving.platform.middleware import json_response
+from attrition.serving.row_checks import refuse_bad_rows
 from attrition.serving.state import ServingState
 
 router = APIRouter(tags=["predictions"])
@@ -72,6 +73,7 @@ async def predict(request: Request) -> Response:
     source = _purpose_source(request)
     state = state_of(request)
     row = _parse(state.bodies.employee, await request.body()).model_dump()
+    refuse_bad_rows([row], lambda _: ("body",))
     _, items = await _answer(state, [row], who, source)
     return json_response(items[0])
 
@@ -87,6 +89,7 @@ async def predict_batch(request: Request) -> Response:
     who = await authorize(request, key_from_headers(request), Role.predictor)
     state = state_of(request)
     rows = [e.model_dump() for e in _parse(state.bodies.batch, await request.body()).employees]
+    refuse_bad_rows(rows, lambda i: ("body", "employees", i))
     served, items = await _answer(state, rows, who)
     return json_response(
         {"model_name": served.name, "model_version": served.version, "predictions": items}

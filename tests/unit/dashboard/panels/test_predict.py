@@ -126,3 +126,10 @@ def test_factor_and_scenario_figures() -> None:
         for i, v in (("a", 0.55), ("b", 0.25))
     )  # fmt: skip
     assert list(scenario_figure(current, scenario).data[0].y) == [0.55, 0.25]
+
+
+def test_check_applies_the_apis_cross_field_rules() -> None:
+    employee = default_employee() | {"Age": 18, "TotalWorkingYears": 40, "YearsAtCompany": 1}
+    employee |= {"YearsInCurrentRole": 0, "YearsSinceLastPromotion": 0, "YearsWithCurrManager": 0}
+    (problem,) = check_employee(employee)
+    assert problem.startswith("TotalWorkingYears: ") and "Age" in problem

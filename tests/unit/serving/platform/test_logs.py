@@ -54,3 +54,37 @@ def test_keys_and_employee_ids_never_reach_the_logs(
     for secret in keys.values():
         assert secret.split("_", 2)[2] not in dump
     assert "987654321" not in dump
+
+
+def test_an_exception_is_logged_as_types_and_frames_never_its_message() -> None:
+    import json
+    import logging
+
+    from attrition.serving.platform.logs import JsonFormatter
+
+    try:
+        try:
+            raise ValueError("MonthlyIncome 123457 for EmployeeNumber 8675309")
+        except ValueError:
+            raise RuntimeError("while answering {'Age': nan}") from None
+    except RuntimeError as error:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, None)
+        record.exc_info = (type(error), error, error.__traceback__)
+        line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert "RuntimeError" in entry["exc"] and "test_logs.py" in entry["exc"]
+    assert "123457" not in line and "8675309" not in line and "nan" not in line
+
+
+def test_a_log_line_is_written_whatever_the_extras_hold() -> None:
+    import json
+    import logging
+
+    from attrition.serving.platform.logs import JsonFormatter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "odd", None, None)
+    record.huge = 2**80
+    record.nan = float("nan")
+    record.keys = {1: "a"}
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["huge"] == str(2**80) and entry["nan"] is None and entry["keys"] == {"1": "a"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import socket
 
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,10 +50,12 @@ def test_every_response_names_its_replica_once() -> None:
         assert (b"content-type", b"text/plain") in headers
 
 
-def test_replica_id_comes_from_the_setting_or_host_and_pid() -> None:
+def test_replica_id_comes_from_the_setting_or_an_opaque_id_per_process() -> None:
     assert replica_id_for(Settings(_env_file=None, replica_id=" api-2 ")) == "api-2"  # type: ignore[call-arg]
     assert replica_id_for(Settings(_env_file=None)) == default_replica_id()  # type: ignore[call-arg]
-    assert default_replica_id().endswith(f":{os.getpid()}")
+    opaque = default_replica_id()
+    assert re.fullmatch(r"r-[0-9a-f]{12}", opaque) and opaque == default_replica_id()
+    assert str(os.getpid()) not in opaque and socket.gethostname() not in opaque
 
 
 @pytest.mark.parametrize("bad", ["", "two words", "x" * 65, "new\nline", "é"])
