@@ -216,7 +216,7 @@ def _through_frame(
         part = base.copy()
         for i in combo:
             column = levers[i].feature
-            part[column] = np.asarray(values[i], dtype=base[column].dtype)
+            part[column] = pd.Series(values[i], dtype=base[column].dtype)
         parts.append(part)
     frame = pd.concat(parts, ignore_index=True)
     return np.asarray(scorer.probabilities_frame(frame)).reshape(len(combos), len(rows))
