@@ -77,6 +77,35 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Which candidates to score for which employees: ``moved[i][j]`` is employee j's value
+    after lever i (None: the move does not apply); scored row r is candidate ``k[r]``
+    (an index into ``combos``) of employee ``j[r]``."""
+
+    levers: tuple[Lever, ...]
+    moved: list[list[Any]]
+    combos: list[tuple[int, ...]]
+    member: np.ndarray  # (candidates, levers): the levers each candidate moves
+    k: np.ndarray
+    j: np.ndarray
+
+    def only(self, k: np.ndarray, j: np.ndarray) -> Plan:
+        return Plan(self.levers, self.moved, self.combos, self.member, k, j)
+
+
+def plan(levers: tuple[Lever, ...], rows: Sequence[Row]) -> Plan:
+    """Every single lever that applies to each employee (pairs are chosen after them)."""
+    moved = [[lever.moved(row[lever.feature]) for row in rows] for lever in levers]
+    combos = candidates(len(levers))
+    member = np.zeros((len(combos), len(levers)), dtype=bool)
+    for index, combo in enumerate(combos):
+        member[index, list(combo)] = True
+    applies = np.array([[m is not None for m in per_row] for per_row in moved], dtype=bool)
+    k, j = np.nonzero(applies)
+    return Plan(levers, moved, combos, member, k, j)
+
+
 def suggest(
     scorer: Scorer,
     feature_names: Sequence[str],
@@ -85,138 +114,108 @@ def suggest(
     limit: int = MAX_LEVERS,
 ) -> list[list[Suggestion]]:
     """Per row, up to ``limit`` single changes that lower its risk ``base`` (lowest risk
-    first), then the best pair when it predicts a lower risk than each of its levers alone.
+    first), then its two best levers together when that beats each of them alone.
+
+    Two vectorised calls of the scorer: every applicable single move of every row, then
+    the one pair per row that has two useful singles.
     """
     levers = active_levers(feature_names)
     if not levers or not rows:
         return [[] for _ in rows]
-    moved = [[lever.moved(row[lever.feature]) for row in rows] for lever in levers]
-    combos = candidates(len(levers))
-    after = candidate_probabilities(scorer, feature_names, rows, levers, moved, combos)
-    keep = _useful(after, np.asarray(base, dtype=np.float64), moved, combos)
-    ranked = np.where(keep, after, np.inf)
+    base = np.asarray(base, dtype=np.float64)
+    moves = plan(levers, rows)
+    after = np.full((len(moves.combos), len(rows)), np.inf)
+    after[moves.k, moves.j] = candidate_probabilities(scorer, feature_names, rows, moves)
     count = len(levers)
-    singles = np.argsort(ranked[:count], axis=0, kind="stable")[:limit]
-    pairs = count + np.argmin(ranked[count:], axis=0, keepdims=True) if count > 1 else singles[:0]
+    useful = after[:count] < base
+    order = np.argsort(np.where(useful, after[:count], np.inf), axis=0, kind="stable")
+    pair_k, pair_j = _pairs(moves, order, useful)
+    if len(pair_j):
+        pairs = moves.only(pair_k, pair_j)
+        after[pair_k, pair_j] = candidate_probabilities(scorer, feature_names, rows, pairs)
+    best_pair = np.full(len(rows), -1)
+    best_pair[pair_j] = pair_k
     out: list[list[Suggestion]] = []
     for j, row in enumerate(rows):
-        picks = [int(k) for k in (*singles[:, j], *pairs[:, j]) if keep[k, j]]
-        out.append(
-            [_suggestion(levers, moved, combos[k], row, j, after[k, j], base[j]) for k in picks]
-        )
+        picks = [int(k) for k in order[:limit, j] if useful[k, j]]
+        pair = int(best_pair[j])
+        if pair >= 0 and after[pair, j] < after[picks[0], j]:
+            picks.append(pair)
+        out.append([_suggestion(moves, k, row, j, after[k, j], base[j]) for k in picks])
     return out
 
 
-def _useful(
-    after: np.ndarray, base: np.ndarray, moved: list[list[Any]], combos: list[tuple[int, ...]]
-) -> np.ndarray:
-    """(candidates, rows): the move applies, lowers the risk, and a pair beats its parts."""
-    applies = np.array([[m is not None for m in per_row] for per_row in moved], dtype=bool)
-    keep = np.empty_like(after, dtype=bool)
-    for k, combo in enumerate(combos):
-        keep[k] = applies[list(combo)].all(axis=0) & (after[k] < base)
-        if len(combo) == 2:
-            keep[k] &= after[k] < np.minimum(after[combo[0]], after[combo[1]])
-    return keep
+def _pairs(moves: Plan, order: np.ndarray, useful: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate, employee) of each employee's two best useful singles taken together."""
+    if order.shape[0] < 2:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    columns = np.arange(order.shape[1])
+    first, second = order[0], order[1]
+    j = np.nonzero(useful[first, columns] & useful[second, columns])[0]
+    index = {combo: k for k, combo in enumerate(moves.combos)}
+    k = [
+        index[(min(a, b), max(a, b))]
+        for a, b in zip(first[j].tolist(), second[j].tolist(), strict=True)
+    ]
+    return np.asarray(k, dtype=np.int64), j
 
 
 def _suggestion(
-    levers: Sequence[Lever],
-    moved: list[list[Any]],
-    combo: tuple[int, ...],
-    row: Row,
-    j: int,
-    probability: float,
-    base: float,
+    moves: Plan, k: int, row: Row, j: int, probability: float, base: float
 ) -> Suggestion:
     changes = tuple(
         Change(
-            levers[i].feature,
-            _plain(row[levers[i].feature]),
-            _plain(moved[i][j]),
-            levers[i].action,
+            moves.levers[i].feature,
+            _plain(row[moves.levers[i].feature]),
+            _plain(moves.moved[i][j]),
+            moves.levers[i].action,
         )
-        for i in combo
+        for i in moves.combos[k]
     )
     return Suggestion(changes, float(probability), float(base))
 
 
 def candidate_probabilities(
-    scorer: Scorer,
-    feature_names: Sequence[str],
-    rows: Sequence[Row],
-    levers: Sequence[Lever],
-    moved: list[list[Any]],
-    combos: list[tuple[int, ...]],
+    scorer: Scorer, feature_names: Sequence[str], rows: Sequence[Row], moves: Plan
 ) -> np.ndarray:
-    """(candidates, rows): the risk of every row after every candidate, in one call."""
-    values = [
-        [row[lever.feature] if m is None else m for row, m in zip(rows, per_row, strict=True)]
-        for lever, per_row in zip(levers, moved, strict=True)
-    ]
+    """The risk of each planned row (candidate ``moves.k`` of employee ``moves.j``), all
+    scored in one call of the scorer."""
     if getattr(scorer, "kind", "") == "compiled":
-        return _compiled(scorer, rows, levers, values, combos)
-    return _through_frame(scorer, feature_names, rows, levers, values, combos)
+        return _compiled(scorer, rows, moves)
+    return _through_frame(scorer, feature_names, rows, moves)
 
 
-def _compiled(
-    scorer: Any,
-    rows: Sequence[Row],
-    levers: Sequence[Lever],
-    values: list[list[Any]],
-    combos: list[tuple[int, ...]],
-) -> np.ndarray:
+def _edited(moves: Plan) -> list[tuple[Lever, np.ndarray, list[Any]]]:
+    """Per lever: which scored rows it moves, and their new values."""
+    out = []
+    for i, lever in enumerate(moves.levers):
+        selected = moves.member[moves.k, i]
+        if selected.any():
+            out.append((lever, selected, [moves.moved[i][t] for t in moves.j[selected].tolist()]))
+    return out
+
+
+def _compiled(scorer: Any, rows: Sequence[Row], moves: Plan) -> np.ndarray:
     encoder = scorer.encoder
     x, codes = encoder.encode_rows(rows)
-    n = len(rows)
-    xs, cs = np.tile(x, (len(combos), 1)), np.tile(codes, (len(combos), 1))
-    edits = [
-        _column_edits(encoder, lever.feature, v) for lever, v in zip(levers, values, strict=True)
-    ]
-    for k, combo in enumerate(combos):
-        part = slice(k * n, (k + 1) * n)
-        for i in combo:
-            for column, new in edits[i][0]:
-                xs[part, column] = new
-            for column, new in edits[i][1]:
-                cs[part, column] = new
-    return np.asarray(scorer.probabilities(xs, cs)).reshape(len(combos), n)
-
-
-def _column_edits(
-    encoder: Any, feature: str, values: list[Any]
-) -> tuple[list[tuple[int, np.ndarray]], list[tuple[int, np.ndarray]]]:
-    """What moving ``feature`` to ``values`` writes: raw numeric columns, one-hot codes."""
-    numeric = [
-        (i, np.asarray(values, dtype=np.float64))
-        for i, name in enumerate(encoder.numeric_inputs)
-        if name == feature
-    ]
-    onehot = [
-        (j, np.array([block.positions.get(v, -1) for v in values], dtype=np.int64))
-        for j, block in enumerate(encoder.blocks)
-        if block.column == feature
-    ]
-    return numeric, onehot
+    xs, cs = x[moves.j], codes[moves.j]
+    for lever, selected, values in _edited(moves):
+        for column, number in enumerate(encoder.numeric_inputs):
+            if number == lever.feature:
+                xs[selected, column] = np.asarray(values, dtype=np.float64)
+        for column, block in enumerate(encoder.blocks):
+            if block.column == lever.feature:
+                positions = [block.positions.get(v, -1) for v in values]
+                cs[selected, column] = np.asarray(positions, dtype=np.int64)
+    return np.asarray(scorer.probabilities(xs, cs))
 
 
 def _through_frame(
-    scorer: Scorer,
-    feature_names: Sequence[str],
-    rows: Sequence[Row],
-    levers: Sequence[Lever],
-    values: list[list[Any]],
-    combos: list[tuple[int, ...]],
+    scorer: Scorer, feature_names: Sequence[str], rows: Sequence[Row], moves: Plan
 ) -> np.ndarray:
-    import pandas as pd
-
     base = rows_to_frame(rows, list(feature_names))
-    parts = []
-    for combo in combos:
-        part = base.copy()
-        for i in combo:
-            column = levers[i].feature
-            part[column] = pd.Series(values[i], dtype=base[column].dtype)
-        parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
-    return np.asarray(scorer.probabilities_frame(frame)).reshape(len(combos), len(rows))
+    frame = base.iloc[moves.j].reset_index(drop=True)
+    for lever, selected, values in _edited(moves):
+        column = lever.feature
+        frame.loc[selected, column] = np.asarray(values, dtype=frame[column].to_numpy().dtype)
+    return np.asarray(scorer.probabilities_frame(frame))

@@ -21,7 +21,7 @@ from attrition.schema import (
 from attrition.serving.inference.levers import (
     active_levers,
     candidate_probabilities,
-    candidates,
+    plan,
     suggest,
 )
 from attrition.serving.inference.model_service import build_scorer
@@ -82,17 +82,26 @@ def test_every_risk_after_equals_a_fresh_prediction_of_the_changed_row(
     rows = dev_frame.iloc[:120].to_dict("records")
     base = scorer.score_rows(rows, 3).probabilities
     found = suggest(scorer, NAMES, rows, base)
-    checked = 0
+    checked = paired = 0
     for row, suggestions, risk in zip(rows, found, base, strict=True):
         probabilities = [s.probability for s in suggestions]
         singles = [s for s in suggestions if len(s.changes) == 1]
         assert [s.probability for s in singles] == sorted(s.probability for s in singles)
         assert all(p < risk for p in probabilities)
+        pairs = [s for s in suggestions if len(s.changes) == 2]
+        assert len(pairs) <= 1 and len(singles) <= 3
+        if pairs:  # the two best singles together, better than either alone
+            assert suggestions[-1] is pairs[0]
+            assert {c.feature for c in pairs[0].changes} == {
+                s.changes[0].feature for s in singles[:2]
+            }
+            assert pairs[0].probability < singles[0].probability
+            paired += 1
         if suggestions:
             fresh = scorer.score_rows([changed(row, s) for s in suggestions], 3).probabilities
             assert probabilities == pytest.approx(fresh.tolist(), abs=1e-9)
             checked += len(suggestions)
-    assert checked > 100
+    assert checked > 100 and paired > 10
 
 
 def test_compiled_candidates_equal_the_pipeline_on_the_same_moves(
@@ -101,11 +110,18 @@ def test_compiled_candidates_equal_the_pipeline_on_the_same_moves(
     model = logistic_model if scorer.estimator.kind == "logistic" else lightgbm_model  # type: ignore[attr-defined]
     rows = dev_frame.iloc[:60].to_dict("records")
     levers = active_levers(NAMES)
-    moved = [[lever.moved(row[lever.feature]) for row in rows] for lever in levers]
-    combos = candidates(len(levers))
-    fast = candidate_probabilities(scorer, NAMES, rows, levers, moved, combos)
-    slow = candidate_probabilities(PipelineScorer(model, NAMES), NAMES, rows, levers, moved, combos)
-    assert fast.shape == (len(levers) + len(levers) * (len(levers) - 1) // 2, len(rows))
+    singles = plan(levers, rows)
+    k, j = np.meshgrid(np.arange(len(singles.combos)), np.arange(len(rows)), indexing="ij")
+    applies = (
+        singles.member[:, :, None]
+        & np.array([[m is None for m in per_row] for per_row in singles.moved])[None]
+    )
+    keep = ~applies.any(axis=1)  # every single and pair whose levers all apply
+    moves = singles.only(k[keep], j[keep])
+    assert 0 < len(moves.k) < k.size  # some moves do not apply (OverTime already No, ...)
+    assert set(moves.k.tolist()) == set(range(len(singles.combos)))
+    fast = candidate_probabilities(scorer, NAMES, rows, moves)
+    slow = candidate_probabilities(PipelineScorer(model, NAMES), NAMES, rows, moves)
     assert np.abs(fast - slow).max() <= 1e-6
 
 
