@@ -71,19 +71,39 @@ def serve(
 def predict(
     file: Path = typer.Argument(..., help="CSV of employees to score."),
     out: Path = typer.Option(..., "--out", help="CSV to write the scores to."),
+    top: int | None = typer.Option(
+        None, "--top", min=1, help="Write the ranked action list of the N highest risks."
+    ),
+    capacity: float | None = typer.Option(
+        None,
+        "--capacity",
+        min=0.0,
+        max=1.0,
+        help="Write the ranked action list of this share of the scored employees (0.1 = 10%).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Score a CSV offline with the champion (invalid rows are counted, not scored)."""
+    """Score a CSV offline with the champion (invalid rows are counted, not scored); with
+    --top or --capacity, write the ranked action list (risk, top factors, best lever)."""
     from attrition.serving.inference.csv_scoring import score_csv
 
-    result = score_csv(file, out, get_settings())
+    if top is not None and capacity is not None:
+        raise typer.BadParameter("give --top or --capacity, not both", param_hint="--top")
+    if capacity is not None and capacity <= 0:
+        raise typer.BadParameter("must be above 0 (a share such as 0.1)", param_hint="--capacity")
+    result = score_csv(file, out, get_settings(), top=top, share=capacity)
+    listed = (
+        f" Wrote the action list of the {result.rows_listed} highest risks to {result.out}."
+        if result.rows_listed is not None
+        else f" Wrote {result.out}."
+    )
     emit(
         result.as_dict(),
         as_json,
         lambda: console.print(
             f"Scored [bold]{result.rows_scored}[/] of {result.rows_read} rows with model "
             f"v{result.model_version} ({result.model_source}); {result.rows_at_risk} at risk, "
-            f"{result.rows_rejected} rejected. Wrote {result.out}."
+            f"{result.rows_rejected} rejected.{listed}"
         ),
     )
 

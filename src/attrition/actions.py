@@ -1,0 +1,75 @@
+"""The ranked action list: the one rule behind the Batch page's list and
+``attrition predict --top N / --capacity SHARE``.
+
+HR plans by capacity ("we can talk to 40 people this quarter"). The list holds that many
+employees, ranked by predicted risk alone (highest first; ties by employee number), with
+the top factors and the best retention lever of each. Nothing else is used to rank: no
+protected attribute, no department. The list carries no protected attribute either.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from attrition.schema import IDENTIFIER
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCORE: Final = "attrition_probability"
+ACTION_COLUMNS: Final = (
+    "rank",
+    IDENTIFIER,
+    SCORE,
+    "risk_band",
+    "top_factors",
+    "best_lever",
+    "risk_after_lever",
+)
+NO_LEVER: Final = "none lowers the risk"
+
+
+def capacity_count(total: int, *, top: int | None = None, share: float | None = None) -> int:
+    """How many of ``total`` scored employees the list holds: ``top`` of them, or a
+    ``share`` (0 < share <= 1, rounded down, at least one), never more than ``total``."""
+    if (top is None) == (share is None):
+        raise ValueError("give the capacity as a number (top) or a share, not both")
+    if top is not None:
+        if top < 1:
+            raise ValueError("the capacity must be at least 1 employee")
+        return min(top, total)
+    if share is None or not 0 < share <= 1:
+        raise ValueError("the capacity share must be above 0 and at most 1")
+    return min(total, max(1, math.floor(share * total + 1e-9))) if total else 0
+
+
+def ranked(frame: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The ``count`` highest-risk rows of ``frame`` (risk in ``attrition_probability``),
+    highest first, ties by employee number; a ``rank`` column from 1."""
+    order = frame.sort_values([SCORE, IDENTIFIER], ascending=[False, True], kind="stable")
+    top = order.head(max(count, 0)).reset_index(drop=True)
+    top.insert(0, "rank", range(1, len(top) + 1))
+    return top
+
+
+def factors_text(factors: Sequence[tuple[str, Any, float]]) -> str:
+    """``feature=value (+0.42); ...`` from (feature, value, contribution) triples."""
+    return "; ".join(
+        f"{name}={value} ({contribution:+.2f})" for name, value, contribution in factors
+    )
+
+
+def lever_text(lever: Mapping[str, Any] | None) -> str:
+    """A lever as the list shows it: ``end regular overtime (OverTime Yes -> No)``; a pair
+    joins its two changes with `` + ``."""
+    if not lever:
+        return NO_LEVER
+    return " + ".join(
+        f"{c['action']} ({c['feature']} {c['value']} -> {c['new_value']})" for c in lever["changes"]
+    )
+
+
+def risk_after(lever: Mapping[str, Any] | None) -> float | None:
+    return None if not lever else float(lever["attrition_probability"])
