@@ -29,6 +29,7 @@ ACTION_COLUMNS: Final = (
     "risk_after_lever",
 )
 NO_LEVER: Final = "none lowers the risk"
+TOP_FACTORS: Final = 5  # per employee, as the API returns them
 
 
 def capacity_count(total: int, *, top: int | None = None, share: float | None = None) -> int:

@@ -249,9 +249,12 @@ class ApiClient:
         headers = {PURPOSE_HEADER: purpose} if purpose else None
         return self._post("/v1/predictions", Prediction, dict(employee), headers=headers)
 
-    def predict_batch(self, employees: Sequence[Mapping[str, Any]]) -> BatchPrediction:
+    def predict_batch(
+        self, employees: Sequence[Mapping[str, Any]], *, levers: bool = False
+    ) -> BatchPrediction:
         body = {"employees": [dict(e) for e in employees]}
-        return self._post("/v1/predictions/batch", BatchPrediction, body)
+        params = {"levers": "true"} if levers else None
+        return self._post("/v1/predictions/batch", BatchPrediction, body, params=params)
 
     def predictions(
         self,

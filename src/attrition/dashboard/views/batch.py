@@ -1,15 +1,18 @@
 """Batch: upload a CSV of the schema, see problems by line and field, score the valid rows
-in chunks of the API's limit, then sort, filter and download."""
+(with their retention levers) in chunks of the API's limit, then sort, filter and download,
+and turn them into the ranked action list for HR's capacity."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from attrition.actions import capacity_count
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.panels.batch import (
     BatchCheck,
+    action_list,
     check_upload,
     filter_results,
     payloads,
@@ -21,6 +24,11 @@ from attrition.errors import AttritionError
 from attrition.schema import REQUIRED_COLUMNS, categories_of
 
 RESULTS = "batch.results"
+DEFAULT_SHARE = 0.1
+LEVERS_CAPTION = (
+    "Levers are the model's associations, not causal promises: the risk it would predict "
+    "with that one change, everything else equal."
+)
 ERRORS_SHOWN = 500
 
 
@@ -72,7 +80,7 @@ def score(check: BatchCheck) -> None:
     try:
         predictions = score_in_chunks(
             rows,
-            lambda chunk: client.predict_batch(chunk).predictions,
+            lambda chunk: client.predict_batch(chunk, levers=True).predictions,
             session.config().max_batch_rows,
             advance,
         )
@@ -120,6 +128,41 @@ def show_results(results: pd.DataFrame) -> None:
     )
 
 
+def capacity_of(results: pd.DataFrame) -> int:
+    """How many employees HR can talk to (default: a tenth of those scored)."""
+    total = len(results)
+    default = capacity_count(total, share=DEFAULT_SHARE)
+    chosen = st.number_input(
+        "Employees HR can talk to (capacity)",
+        min_value=1,
+        max_value=total,
+        value=default,
+        step=1,
+        key="batch-capacity",
+    )
+    return int(chosen)
+
+
+def show_action_list(results: pd.DataFrame) -> None:
+    st.subheader("Action list")
+    st.caption(
+        "The highest predicted risks, ranked by score alone (no protected attribute is used "
+        "or shown), with each person's top factors and best lever. " + LEVERS_CAPTION
+    )
+    capacity = capacity_of(results)
+    listed = action_list(results, capacity)
+    risk = st.column_config.ProgressColumn("risk", format="percent", min_value=0.0, max_value=1.0)
+    session.show_table(listed, "batch-actions", {"attrition_probability": risk})
+    st.download_button(
+        f"Download the action list of {len(listed)} (CSV)",
+        to_csv_bytes(listed),
+        type="primary",
+        file_name="attrition_action_list.csv",
+        mime="text/csv",
+        key="batch-actions-csv",
+    )
+
+
 def uploaded_check() -> BatchCheck | None:
     """The checked upload; None (with what to do) when there is none or it is unreadable."""
     upload = st.file_uploader("CSV file", type=["csv"], key="batch-file")
@@ -150,6 +193,7 @@ def render() -> None:
         score(check)
     stored = st.session_state.get(RESULTS)
     if stored is not None and stored[0] == check.sha256:
+        show_action_list(stored[1])
         show_results(stored[1])
 
 

@@ -26,7 +26,6 @@ from attrition.serving.state import model_stores, serving_paths
 from attrition.settings import Settings
 
 OUTPUT_COLUMNS = (IDENTIFIER, "attrition_probability", "at_risk", "model_version")
-ACTION_TOP_K = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +74,7 @@ def score_frame(served: ServedModel, frame: pd.DataFrame) -> pd.DataFrame:
 def action_list(served: ServedModel, frame: pd.DataFrame, count: int) -> pd.DataFrame:
     """The ranked action list (``attrition.actions``) of validated rows: the ``count``
     highest risks with their top factors and best lever (levers only for those rows)."""
-    scores = served.scorer.score_frame(frame, ACTION_TOP_K)
+    scores = served.scorer.score_frame(frame, actions.TOP_FACTORS)
     table = pd.DataFrame(
         {
             IDENTIFIER: frame[IDENTIFIER].to_numpy(),

@@ -86,7 +86,7 @@ def test_predict_top_writes_the_ranked_action_list(
         listed["risk_after_lever"].dropna()
         < listed["attrition_probability"][listed["risk_after_lever"].notna()]
     ).all()
-    assert listed["top_factors"].str.count(";").eq(2).all()  # three factors each
+    assert listed["top_factors"].str.count(";").eq(4).all()  # five factors each
 
 
 def test_predict_capacity_share_and_bad_capacities(

@@ -1,0 +1,52 @@
+"""The ranked action list's rules: the capacity count, ranking by score alone, the text."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from attrition.actions import NO_LEVER, capacity_count, lever_text, ranked, risk_after
+
+
+def test_capacity_count() -> None:
+    assert capacity_count(1176, top=40) == 40
+    assert capacity_count(30, top=40) == 30
+    assert capacity_count(1176, share=0.2) == 235
+    assert capacity_count(100, share=0.2) == 20  # no floating-point shortfall
+    assert capacity_count(3, share=0.1) == 1  # at least one
+    assert capacity_count(0, share=0.1) == 0
+    for bad in ({"top": 0}, {"share": 0.0}, {"share": 1.5}, {}, {"top": 3, "share": 0.1}):
+        with pytest.raises(ValueError):
+            capacity_count(10, **bad)  # type: ignore[arg-type]
+
+
+def test_ranked_by_score_alone_whatever_the_protected_attributes() -> None:
+    frame = pd.DataFrame(
+        {
+            "EmployeeNumber": [5, 3, 9, 1, 7],
+            "attrition_probability": [0.2, 0.9, 0.5, 0.5, 0.1],
+            "Gender": ["Female", "Male", "Female", "Male", "Female"],
+            "Age": [25, 60, 33, 41, 19],
+        }
+    )
+    top = ranked(frame, 3)
+    assert top["EmployeeNumber"].tolist() == [3, 1, 9]  # ties by employee number
+    assert top["rank"].tolist() == [1, 2, 3]
+    swapped = frame.assign(Gender=frame["Gender"][::-1].to_numpy(), Age=frame["Age"] * 2)
+    assert ranked(swapped, 3)["EmployeeNumber"].tolist() == [3, 1, 9]
+    assert ranked(frame.sample(frac=1, random_state=1), 3)["EmployeeNumber"].tolist() == [3, 1, 9]
+
+
+def test_lever_text() -> None:
+    lever = {
+        "changes": [
+            {"feature": "OverTime", "value": "Yes", "new_value": "No", "action": "end overtime"},
+            {"feature": "StockOptionLevel", "value": 0, "new_value": 1, "action": "grant options"},
+        ],
+        "attrition_probability": 0.12,
+    }
+    assert lever_text(lever) == (
+        "end overtime (OverTime Yes -> No) + grant options (StockOptionLevel 0 -> 1)"
+    )
+    assert risk_after(lever) == 0.12
+    assert lever_text(None) == NO_LEVER and risk_after(None) is None
