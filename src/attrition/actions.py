@@ -24,9 +24,9 @@ ACTION_COLUMNS: Final = (
     IDENTIFIER,
     SCORE,
     "risk_band",
-    "top_factors",
     "best_lever",
     "risk_after_lever",
+    "top_factors",
 )
 NO_LEVER: Final = "none lowers the risk"
 TOP_FACTORS: Final = 5  # per employee, as the API returns them

@@ -152,7 +152,9 @@ def show_action_list(results: pd.DataFrame) -> None:
     capacity = capacity_of(results)
     listed = action_list(results, capacity)
     risk = st.column_config.ProgressColumn("risk", format="percent", min_value=0.0, max_value=1.0)
-    session.show_table(listed, "batch-actions", {"attrition_probability": risk})
+    after = st.column_config.NumberColumn("risk after lever", format="percent")
+    columns = {"attrition_probability": risk, "risk_after_lever": after}
+    session.show_table(listed, "batch-actions", columns)
     st.download_button(
         f"Download the action list of {len(listed)} (CSV)",
         to_csv_bytes(listed),
