@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from attrition.actions import NO_LEVER, capacity_count, lever_text, ranked, risk_after
+from attrition.actions import (
+    ACTION_COLUMNS,
+    NO_LEVER,
+    capacity_count,
+    lever_text,
+    ranked,
+    risk_after,
+)
+from attrition.schema import LEVERS
 
 
 def test_capacity_count() -> None:
@@ -50,3 +60,20 @@ def test_lever_text() -> None:
     )
     assert risk_after(lever) == 0.12
     assert lever_text(None) == NO_LEVER and risk_after(None) is None
+
+
+def _table_names(heading: str) -> list[str]:
+    """The first cell's code name of each row of the first table under ``heading``."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reference.md").read_text()
+    section = text.split(heading + "\n", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    names = []
+    for line in rows:
+        first = line.split("|")[1]
+        names.append(first.strip().split("`")[1])
+    return names
+
+
+def test_the_reference_documents_the_action_list_and_every_lever() -> None:
+    assert _table_names("### Action list of `attrition predict --top`") == list(ACTION_COLUMNS)
+    assert _table_names("### Retention levers") == [lever.feature for lever in LEVERS]
