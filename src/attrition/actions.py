@@ -30,6 +30,11 @@ ACTION_COLUMNS: Final = (
 )
 NO_LEVER: Final = "none lowers the risk"
 TOP_FACTORS: Final = 5  # per employee, as the API returns them
+LEVERS_NOTE: Final = (
+    "Levers are the model's associations, not causal promises: each risk is what the model "
+    "predicts for the same employee with that one change (or pair), everything else equal. "
+    "Whether the change would make this person stay is for HR and the employee to judge."
+)
 
 
 def capacity_count(total: int, *, top: int | None = None, share: float | None = None) -> int:

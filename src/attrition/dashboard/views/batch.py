@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from attrition.actions import capacity_count
+from attrition.actions import LEVERS_NOTE, capacity_count
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.panels.batch import (
@@ -24,11 +24,7 @@ from attrition.errors import AttritionError
 from attrition.schema import REQUIRED_COLUMNS, categories_of
 
 RESULTS = "batch.results"
-DEFAULT_SHARE = 0.1
-LEVERS_CAPTION = (
-    "Levers are the model's associations, not causal promises: the risk it would predict "
-    "with that one change, everything else equal."
-)
+DEFAULT_SHARE = 0.1  # the action list starts at a tenth of the scored employees
 ERRORS_SHOWN = 500
 
 
@@ -147,7 +143,7 @@ def show_action_list(results: pd.DataFrame) -> None:
     st.subheader("Action list")
     st.caption(
         "The highest predicted risks, ranked by score alone (no protected attribute is used "
-        "or shown), with each person's top factors and best lever. " + LEVERS_CAPTION
+        "or shown), with each person's top factors and best lever. " + LEVERS_NOTE
     )
     capacity = capacity_of(results)
     listed = action_list(results, capacity)

@@ -7,7 +7,7 @@ rewrites only the columns its levers move (a raw numeric column, a one-hot code)
 cost is one vectorised pass over ``employees x candidates`` rows. Any other scorer gets the
 same candidates as one DataFrame.
 
-These are the model's associations, not causal promises (``LEVERS_NOTE``).
+These are the model's associations, not causal promises (``attrition.actions.LEVERS_NOTE``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,6 @@ from attrition.schema import LEVERS, Lever
 from attrition.serving.inference.scoring import Scorer, rows_to_frame
 
 MAX_LEVERS = 3
-LEVERS_NOTE = (
-    "Levers are the model's associations, not causal promises: each risk is what the model "
-    "predicts for the same employee with that one change (or pair), everything else equal. "
-    "Whether the change would make this person stay is for HR and the employee to judge."
-)
 Row = Mapping[str, Any]
 
 

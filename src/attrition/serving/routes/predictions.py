@@ -19,12 +19,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from attrition.actions import LEVERS_NOTE
 from attrition.errors import UnavailableError
 from attrition.privacy import pseudonymise
 from attrition.schema import IDENTIFIER_RANGE
 from attrition.serving import payloads, queries
 from attrition.serving.deps import DatabaseSession, State, Viewer, state_of
-from attrition.serving.inference.levers import LEVERS_NOTE
 from attrition.serving.inference.model_service import ServedModel
 from attrition.serving.openapi import PROTECTED, SECURITY_REQUIREMENT, error_responses
 from attrition.serving.platform.access import authorize, key_from_headers
