@@ -1,11 +1,11 @@
 """Retention levers: for each scored employee, the single or paired changes allowed by the
 schema (``attrition.schema.LEVERS``) that lower the predicted risk most, with the risk after.
 
-All candidate rows of all employees are scored in one call of the served scorer. On the
-compiled path the employees are encoded once; each candidate copies that encoding and
-rewrites only the columns its levers move (a raw numeric column, a one-hot code), so the
-cost is one vectorised pass over ``employees x candidates`` rows. Any other scorer gets the
-same candidates as one DataFrame.
+Two vectorised calls of the served scorer, whatever the number of employees: first every
+single move that applies to each employee, then one pair per employee (their two best
+singles together). On the compiled path the employees are encoded once; each candidate
+row copies that encoding and rewrites only the columns its levers move (a raw numeric
+column, a one-hot code). Any other scorer gets the same candidate rows as one DataFrame.
 
 These are the model's associations, not causal promises (``attrition.actions.LEVERS_NOTE``).
 """
