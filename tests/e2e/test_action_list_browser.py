@@ -1,6 +1,7 @@
-"""The ranked action list in Debian's headless Chromium: upload a workforce file on the
-Batch page, score it, set a capacity, download the action list; the CSV holds exactly that
-many employees, the highest risks in score order, each with a best lever, and no protected
+"""Retention levers and the ranked action list in Debian's headless Chromium: the Predict
+page shows an employee's suggested levers; on the Batch page, upload a workforce file,
+score it, set a capacity and download the action list: the CSV holds exactly that many
+employees, the highest risks in score order, each with a best lever, and no protected
 attribute. The real dashboard (`attrition ui`) against a real API with a trained champion
 (the stack and browser of ``test_dashboard_browser.py``). Screenshot to
 ``test-output/dashboard-browser/action-list.png``.
@@ -65,6 +66,10 @@ def test_action_list_download_holds_the_capacity_in_score_order(
     path, rows = _workforce_csv(dev_csv, tmp_path)
     page = browser.new_page(viewport=suite.DESKTOP)
     suite._sign_in(page, ui_url, api.keys["admin"])
+    page.get_by_role("button", name="Score employee").click()  # one employee: its levers
+    page.get_by_role("heading", name="Suggested levers").wait_for(timeout=suite.TIMEOUT_MS)
+    suite._settle(page)
+    assert page.get_by_text("not causal promises").count() == 1
     suite._open(page, "Batch")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     page.get_by_role("button", name=f"Score {ROWS} valid rows").click()
