@@ -1,7 +1,7 @@
 """Retention levers benchmark: the latency of a prediction with ``?levers=true`` against the
 same plain prediction, on the same champion in the same run (target: within 2x).
 
-    python benchmarks/levers.py [--requests 300] [--batch 100]
+    python benchmarks/levers.py [--requests 300] [--batch 100] [--batches 80]
 
 Trains a champion with the training library (a few trials, as ``serving.py`` does), builds
 the API in process and sends each request through the whole ASGI app (key check, rate limit,
@@ -60,7 +60,7 @@ def measure(client: Any, key: str, records: list[dict[str, Any]], args: Any) -> 
     results: dict[str, Any] = {}
     for label, path, bodies in (
         ("single", "/v1/predictions", records[: args.requests]),
-        ("batch", "/v1/predictions/batch", [{"employees": records[: args.batch]}] * 30),
+        ("batch", "/v1/predictions/batch", [{"employees": records[: args.batch]}] * args.batches),
     ):
         plain: list[float] = []
         levers: list[float] = []
@@ -76,7 +76,8 @@ def measure(client: Any, key: str, records: list[dict[str, Any]], args: Any) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=100, help="rows per batch request")
+    parser.add_argument("--batches", type=int, default=80, help="batch requests of each kind")
     args = parser.parse_args()
     import pandas as pd
     from fastapi.testclient import TestClient

@@ -13,7 +13,7 @@ These are the model's associations, not causal promises (``attrition.actions.LEV
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -84,9 +84,10 @@ class Plan:
     member: np.ndarray  # (candidates, levers): the levers each candidate moves
     k: np.ndarray
     j: np.ndarray
+    encoded: Any = None  # the compiled encoder's (x, codes) of the employees, once
 
     def only(self, k: np.ndarray, j: np.ndarray) -> Plan:
-        return Plan(self.levers, self.moved, self.combos, self.member, k, j)
+        return replace(self, k=k, j=j)
 
 
 def plan(levers: tuple[Lever, ...], rows: Sequence[Row]) -> Plan:
@@ -119,24 +120,39 @@ def suggest(
         return [[] for _ in rows]
     base = np.asarray(base, dtype=np.float64)
     moves = plan(levers, rows)
+    if getattr(scorer, "kind", "") == "compiled":
+        moves = replace(moves, encoded=scorer.encoder.encode_rows(rows))  # type: ignore[attr-defined]
     after = np.full((len(moves.combos), len(rows)), np.inf)
     after[moves.k, moves.j] = candidate_probabilities(scorer, feature_names, rows, moves)
-    count = len(levers)
-    useful = after[:count] < base
-    order = np.argsort(np.where(useful, after[:count], np.inf), axis=0, kind="stable")
+    useful = after[: len(levers)] < base
+    order = np.argsort(np.where(useful, after[: len(levers)], np.inf), axis=0, kind="stable")
     pair_k, pair_j = _pairs(moves, order, useful)
     if len(pair_j):
         pairs = moves.only(pair_k, pair_j)
         after[pair_k, pair_j] = candidate_probabilities(scorer, feature_names, rows, pairs)
     best_pair = np.full(len(rows), -1)
     best_pair[pair_j] = pair_k
-    out: list[list[Suggestion]] = []
-    for j, row in enumerate(rows):
-        picks = [int(k) for k in order[:limit, j] if useful[k, j]]
-        pair = int(best_pair[j])
-        if pair >= 0 and after[pair, j] < after[picks[0], j]:
-            picks.append(pair)
-        out.append([_suggestion(moves, k, row, j, after[k, j], base[j]) for k in picks])
+    picks = _picks(order[:limit], useful, after, best_pair)
+    risks, before = after.T.tolist(), base.tolist()
+    return [
+        [_suggestion(moves, k, row, j, risks[j][k], before[j]) for k in chosen]
+        for j, (row, chosen) in enumerate(zip(rows, picks, strict=True))
+    ]
+
+
+def _picks(
+    order: np.ndarray, useful: np.ndarray, after: np.ndarray, best_pair: np.ndarray
+) -> list[list[int]]:
+    """Per employee, the candidates to report: its useful singles in order, then its pair
+    when that predicts a lower risk than its best single."""
+    out = []
+    for ranked, helps, risks, pair in zip(
+        order.T.tolist(), useful.T.tolist(), after.T.tolist(), best_pair.tolist(), strict=True
+    ):
+        chosen = [k for k in ranked if helps[k]]
+        if pair >= 0 and risks[pair] < risks[chosen[0]]:
+            chosen.append(pair)
+        out.append(chosen)
     return out
 
 
@@ -192,7 +208,7 @@ def _edited(moves: Plan) -> list[tuple[Lever, np.ndarray, list[Any]]]:
 
 def _compiled(scorer: Any, rows: Sequence[Row], moves: Plan) -> np.ndarray:
     encoder = scorer.encoder
-    x, codes = encoder.encode_rows(rows)
+    x, codes = moves.encoded if moves.encoded is not None else encoder.encode_rows(rows)
     xs, cs = x[moves.j], codes[moves.j]
     for lever, selected, values in _edited(moves):
         for column, number in enumerate(encoder.numeric_inputs):
