@@ -1,15 +1,15 @@
 """The ranked action list: the one rule behind the Batch page's list and
-``attrition predict --top N / --capacity SHARE``.
+``attrition predict --top N / --capacity C``.
 
-HR plans by capacity ("we can talk to 40 people this quarter"). The list holds that many
-employees, ranked by predicted risk alone (highest first; ties by employee number), with
-the top factors and the best retention lever of each. Nothing else is used to rank: no
-protected attribute, no department. The list carries no protected attribute either.
+HR plans by capacity ("we can talk to 40 people this quarter", read by
+``attrition.capacity.Capacity``). The list holds that many employees, ranked by predicted
+risk alone (highest first; ties by employee number), with the top factors and the best
+retention lever of each. Nothing else is used to rank: no protected attribute, no
+department. The list carries no protected attribute either.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,20 +35,6 @@ LEVERS_NOTE: Final = (
     "predicts for the same employee with that one change (or pair), everything else equal. "
     "Whether the change would make this person stay is for HR and the employee to judge."
 )
-
-
-def capacity_count(total: int, *, top: int | None = None, share: float | None = None) -> int:
-    """How many of ``total`` scored employees the list holds: ``top`` of them, or a
-    ``share`` (0 < share <= 1, rounded down, at least one), never more than ``total``."""
-    if (top is None) == (share is None):
-        raise ValueError("give the capacity as a number (top) or a share, not both")
-    if top is not None:
-        if top < 1:
-            raise ValueError("the capacity must be at least 1 employee")
-        return min(top, total)
-    if share is None or not 0 < share <= 1:
-        raise ValueError("the capacity share must be above 0 and at most 1")
-    return min(total, max(1, math.floor(share * total + 1e-9))) if total else 0
 
 
 def ranked(frame: pd.DataFrame, count: int) -> pd.DataFrame:

@@ -5,29 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from attrition.actions import (
     ACTION_COLUMNS,
     NO_LEVER,
-    capacity_count,
     lever_text,
     ranked,
     risk_after,
 )
 from attrition.schema import LEVERS
-
-
-def test_capacity_count() -> None:
-    assert capacity_count(1176, top=40) == 40
-    assert capacity_count(30, top=40) == 30
-    assert capacity_count(1176, share=0.2) == 235
-    assert capacity_count(100, share=0.2) == 20  # no floating-point shortfall
-    assert capacity_count(3, share=0.1) == 1  # at least one
-    assert capacity_count(0, share=0.1) == 0
-    for bad in ({"top": 0}, {"share": 0.0}, {"share": 1.5}, {}, {"top": 3, "share": 0.1}):
-        with pytest.raises(ValueError):
-            capacity_count(10, **bad)  # type: ignore[arg-type]
 
 
 def test_ranked_by_score_alone_whatever_the_protected_attributes() -> None:

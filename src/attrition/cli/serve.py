@@ -74,24 +74,28 @@ def predict(
     top: int | None = typer.Option(
         None, "--top", min=1, help="Write the ranked action list of the N highest risks."
     ),
-    capacity: float | None = typer.Option(
+    capacity: str | None = typer.Option(
         None,
         "--capacity",
-        min=0.0,
-        max=1.0,
-        help="Write the ranked action list of this share of the scored employees (0.1 = 10%).",
+        help="Write the ranked action list for HR's capacity: a share (0.2), a percentage "
+        "(20%) or a number of people (40) of the scored employees.",
     ),
     as_json: bool = JsonOption,
 ) -> None:
     """Score a CSV offline with the champion (invalid rows are counted, not scored); with
     --top or --capacity, write the ranked action list (risk, top factors, best lever)."""
+    from attrition.capacity import Capacity
     from attrition.serving.inference.csv_scoring import score_csv
 
     if top is not None and capacity is not None:
         raise typer.BadParameter("give --top or --capacity, not both", param_hint="--top")
-    if capacity is not None and capacity <= 0:
-        raise typer.BadParameter("must be above 0 (a share such as 0.1)", param_hint="--capacity")
-    result = score_csv(file, out, get_settings(), top=top, share=capacity)
+    chosen = Capacity(count=top) if top is not None else None
+    if capacity is not None:
+        try:
+            chosen = Capacity.parse(capacity)
+        except AttritionError as error:
+            raise typer.BadParameter(str(error), param_hint="--capacity") from None
+    result = score_csv(file, out, get_settings(), capacity=chosen)
     listed = (
         f" Wrote the action list of the {result.rows_listed} highest risks to {result.out}."
         if result.rows_listed is not None

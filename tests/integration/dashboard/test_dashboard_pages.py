@@ -142,9 +142,9 @@ def test_batch_checks_chunks_and_scores(full_stack: Any, make_app: Any, dev_csv:
     _ok(app.button(key="batch-score").click().run())
     (results,) = _frames(app, "risk_band", "at_risk")
     assert len(results) == 118
-    (listed,) = _frames(app, "rank", "best_lever")  # the action list, 10% by default
-    assert len(listed) == 11 and listed["rank"].tolist() == list(range(1, 12))
-    top = results.sort_values("attrition_probability", ascending=False, kind="stable").head(11)
+    (listed,) = _frames(app, "rank", "best_lever")  # the action list, 20% by default
+    assert len(listed) == 23 and listed["rank"].tolist() == list(range(1, 24))
+    top = results.sort_values("attrition_probability", ascending=False, kind="stable").head(23)
     assert listed["attrition_probability"].tolist() == top["attrition_probability"].tolist()
     valid = rows.drop(rows.index[[1, 8]])
     with ApiClient(full_stack.api_url, full_stack.keys["predictor"]) as client:

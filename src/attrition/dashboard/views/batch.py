@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from attrition.actions import LEVERS_NOTE, capacity_count
+from attrition.actions import LEVERS_NOTE
+from attrition.capacity import DEFAULT_CAPACITY, Capacity
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.panels.batch import (
@@ -24,7 +25,6 @@ from attrition.errors import AttritionError
 from attrition.schema import REQUIRED_COLUMNS, categories_of
 
 RESULTS = "batch.results"
-DEFAULT_SHARE = 0.1  # the action list starts at a tenth of the scored employees
 ERRORS_SHOWN = 500
 
 
@@ -125,9 +125,9 @@ def show_results(results: pd.DataFrame) -> None:
 
 
 def capacity_of(results: pd.DataFrame) -> int:
-    """How many employees HR can talk to (default: a tenth of those scored)."""
+    """How many employees HR can talk to (default: the project's default capacity)."""
     total = len(results)
-    default = capacity_count(total, share=DEFAULT_SHARE)
+    default = max(1, Capacity.parse(DEFAULT_CAPACITY).people(total))
     chosen = st.number_input(
         "Employees HR can talk to (capacity)",
         min_value=1,

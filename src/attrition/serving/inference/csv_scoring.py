@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from attrition import actions
+from attrition.capacity import Capacity
 from attrition.data.validation import read_dataset
 from attrition.db.engine import get_engine
 from attrition.db.types import utcnow
@@ -138,18 +139,15 @@ def score_csv(
     settings: Settings,
     *,
     log: bool = True,
-    top: int | None = None,
-    share: float | None = None,
+    capacity: Capacity | None = None,
 ) -> BatchResult:
     """Validate ``path``, score its valid rows, write ``out``; rejected rows are counted.
-    With ``top`` or ``share`` (the capacity), ``out`` gets the ranked action list of that
-    many employees instead of every score; every scored row is logged either way."""
+    With HR's ``capacity``, ``out`` gets the ranked action list of that many employees
+    instead of every score; every scored row is logged either way."""
     if not path.is_file():
         raise AttritionError(f"FILE: {path} does not exist")
     result = read_dataset(path)
-    count = None
-    if top is not None or share is not None:
-        count = actions.capacity_count(len(result.valid), top=top, share=share)
+    count = None if capacity is None else capacity.people(len(result.valid))
     served = load_champion(settings)
     scored = score_frame(served, result.valid)
     written = scored if count is None else action_list(served, result.valid, count)

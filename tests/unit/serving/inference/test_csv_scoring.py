@@ -93,15 +93,18 @@ def test_predict_capacity_share_and_bad_capacities(
     serving_env: str, dev_csv: Path, tmp_path: Path, dev_frame: pd.DataFrame
 ) -> None:
     out = tmp_path / "share.csv"
-    result = runner.invoke(
-        app, ["predict", str(dev_csv), "--out", str(out), "--capacity", "0.1", "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    scored = last_json(result.output)["rows_scored"]
-    assert len(pd.read_csv(out)) == int(scored * 0.1)
+    for text, expected in (("0.1", 0.1), ("25%", 0.25)):
+        result = runner.invoke(
+            app, ["predict", str(dev_csv), "--out", str(out), "--capacity", text, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        scored = last_json(result.output)["rows_scored"]
+        assert len(pd.read_csv(out)) == int(scored * expected)
+    people = runner.invoke(app, ["predict", str(dev_csv), "--out", str(out), "--capacity", "7"])
+    assert people.exit_code == 0 and len(pd.read_csv(out)) == 7
     both = runner.invoke(
         app, ["predict", str(dev_csv), "--out", str(out), "--top", "5", "--capacity", "0.1"]
     )
     assert both.exit_code == 2 and "not both" in both.output
     zero = runner.invoke(app, ["predict", str(dev_csv), "--out", str(out), "--capacity", "0"])
-    assert zero.exit_code == 2 and "above 0" in zero.output
+    assert zero.exit_code == 2 and "'0' is not allowed" in zero.output
