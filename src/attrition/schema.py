@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final, Literal
 
 SCHEMA_VERSION: Final = "1"
 
@@ -154,6 +154,44 @@ CROSS_FIELD_RULES: Final[tuple[tuple[str, str, int], ...]] = (
 # none further ahead than a notice period.
 EARLIEST_DATE: Final = date(1900, 1, 1)
 MAX_DAYS_AHEAD: Final = 366
+
+# Retention levers: the features an employer can change, and the one move allowed on each
+# (docs/reference.md#retention-levers says why these and no others). Every other feature,
+# the protected attributes above included, is never moved.
+LeverKind = Literal["set", "step_down", "add"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lever:
+    """One change an employer can make: set a category, one step down an ordered category,
+    or add ``amount`` to a number without going past ``cap``."""
+
+    feature: str
+    kind: LeverKind
+    amount: int | str
+    action: str
+    cap: int | None = None
+
+    def moved(self, value: Any) -> Any | None:
+        """The value after the move, or None when the move does not apply to ``value``."""
+        if self.kind == "set":
+            return None if value == self.amount else self.amount
+        if self.kind == "step_down":
+            order = categories_of(self.feature)
+            position = order.index(value)
+            return order[max(position - int(self.amount), 0)] if position > 0 else None
+        cap = self.cap if self.cap is not None else FEATURES[self.feature].high  # type: ignore[union-attr]
+        return min(int(value) + int(self.amount), cap) if int(value) < cap else None
+
+
+LEVERS: Final[tuple[Lever, ...]] = (
+    Lever("OverTime", "set", "No", "end regular overtime"),
+    Lever("BusinessTravel", "step_down", 1, "reduce business travel by one step"),
+    Lever("StockOptionLevel", "add", 1, "grant stock options one level up", cap=3),
+    Lever("PercentSalaryHike", "add", 5, "a salary increase 5 points larger", cap=25),
+    Lever("TrainingTimesLastYear", "add", 2, "two more trainings a year", cap=6),
+)
+LEVER_FEATURES: Final = frozenset(lever.feature for lever in LEVERS)
 
 # The column order of the IBM file; synthetic files are written in this order.
 RAW_COLUMNS: Final = (

@@ -72,19 +72,43 @@ def serve(
 def predict(
     file: Path = typer.Argument(..., help="CSV of employees to score."),
     out: Path = typer.Option(..., "--out", help="CSV to write the scores to."),
+    top: int | None = typer.Option(
+        None, "--top", min=1, help="Write the ranked action list of the N highest risks."
+    ),
+    capacity: str | None = typer.Option(
+        None,
+        "--capacity",
+        help="Write the ranked action list for HR's capacity: a share (0.2), a percentage "
+        "(20%) or a number of people (40) of the scored employees.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Score a CSV offline with the champion (invalid rows are counted, not scored)."""
+    """Score a CSV offline with the champion (invalid rows are counted, not scored); with
+    --top or --capacity, write the ranked action list (risk, top factors, best lever)."""
+    from attrition.capacity import Capacity
     from attrition.serving.inference.csv_scoring import score_csv
 
-    result = score_csv(file, out, get_settings())
+    if top is not None and capacity is not None:
+        raise typer.BadParameter("give --top or --capacity, not both", param_hint="--top")
+    chosen = Capacity(count=top) if top is not None else None
+    if capacity is not None:
+        try:
+            chosen = Capacity.parse(capacity)
+        except AttritionError as error:
+            raise typer.BadParameter(str(error), param_hint="--capacity") from None
+    result = score_csv(file, out, get_settings(), capacity=chosen)
+    listed = (
+        f" Wrote the action list of the {result.rows_listed} highest risks to {result.out}."
+        if result.rows_listed is not None
+        else f" Wrote {result.out}."
+    )
     emit(
         result.as_dict(),
         as_json,
         lambda: console.print(
             f"Scored [bold]{result.rows_scored}[/] of {result.rows_read} rows with model "
             f"v{result.model_version} ({result.model_source}); {result.rows_at_risk} at risk, "
-            f"{result.rows_rejected} rejected. Wrote {result.out}."
+            f"{result.rows_rejected} rejected.{listed}"
         ),
     )
 

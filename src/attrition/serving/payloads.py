@@ -157,6 +157,21 @@ class Factor(BaseModel):
     contribution: float = Field(description="Signed effect on the risk score (log-odds scale)")
 
 
+class LeverChange(BaseModel):
+    feature: str = Field(description="A feature the schema marks as a retention lever")
+    value: str | int = Field(description="The employee's value now")
+    new_value: str | int = Field(description="The value after the lever's move")
+    action: str = Field(description="What the employer would do, in words")
+
+
+class Lever(BaseModel):
+    """One single or paired change and the risk the model predicts after it."""
+
+    changes: list[LeverChange]
+    attrition_probability: float = Field(ge=0, le=1, description="Predicted risk after")
+    risk_reduction: float = Field(description="Risk now minus risk after (positive)")
+
+
 class Prediction(BaseModel):
     prediction_id: str
     employee_number: int | None
@@ -166,12 +181,21 @@ class Prediction(BaseModel):
     model_name: str
     model_version: str
     top_factors: list[Factor]
+    levers: list[Lever] | None = Field(
+        None,
+        description="With ?levers=true: up to 3 single changes that lower the risk (lowest "
+        "risk first), then the best pair if it beats each of its parts",
+    )
+    levers_note: str | None = Field(None, description="With ?levers=true (single route)")
 
 
 class BatchPrediction(BaseModel):
     model_name: str
     model_version: str
     predictions: list[Prediction]
+    levers_note: str | None = Field(
+        None, description="With ?levers=true: levers are associations, not causal promises"
+    )
 
 
 class Curves(BaseModel):

@@ -18,6 +18,7 @@ from attrition.db.types import utcnow
 from attrition.privacy import pseudonymise
 from attrition.registry import RegistryConfig
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
+from attrition.serving.inference.levers import suggest
 from attrition.serving.inference.model_extras import ExtrasCache
 from attrition.serving.inference.model_service import ModelService, ModelStores, ServedModel
 from attrition.serving.inference.scoring import Scores
@@ -75,15 +76,26 @@ class ServingState:
     retrains: BackgroundJob = field(default_factory=lambda: BackgroundJob("monitoring-retrain"))
 
     def score_rows(
-        self, rows: list[dict[str, Any]], request_id: str, client: str, source: str = "api"
+        self,
+        rows: list[dict[str, Any]],
+        request_id: str,
+        client: str,
+        source: str = "api",
+        *,
+        levers: bool = False,
     ) -> tuple[ServedModel, list[dict[str, Any]]]:
         """Score validated rows, journal and queue their log rows (``source`` "api" or
-        "what-if"), return the response items."""
+        "what-if"), return the response items (with each row's retention levers when
+        ``levers``; the candidate rows behind them are not logged)."""
         served = self.models.current
         if served is None:
             raise LookupError("no model loaded")
         scores = served.scorer.score_rows(rows, TOP_K)
         items, logs = self._build(served, rows, scores, request_id, client, source)
+        if levers:
+            found = suggest(served.scorer, served.feature_names, rows, scores.probabilities)
+            for item, suggestions in zip(items, found, strict=True):
+                item["levers"] = [s.as_dict() for s in suggestions]
         self.writer.submit(logs)
         at_risk = sum(1 for item in items if item["at_risk"])
         if at_risk:

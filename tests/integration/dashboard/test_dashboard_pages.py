@@ -140,8 +140,12 @@ def test_batch_checks_chunks_and_scores(full_stack: Any, make_app: Any, dev_csv:
     # The API takes 50 rows per call; the dashboard's own setting says 1000, so the first
     # call gets a real 413 and the rest go in chunks of the limit the API names.
     _ok(app.button(key="batch-score").click().run())
-    (results,) = _frames(app, "risk_band")
+    (results,) = _frames(app, "risk_band", "at_risk")
     assert len(results) == 118
+    (listed,) = _frames(app, "rank", "best_lever")  # the action list, 20% by default
+    assert len(listed) == 23 and listed["rank"].tolist() == list(range(1, 24))
+    top = results.sort_values("attrition_probability", ascending=False, kind="stable").head(23)
+    assert listed["attrition_probability"].tolist() == top["attrition_probability"].tolist()
     valid = rows.drop(rows.index[[1, 8]])
     with ApiClient(full_stack.api_url, full_stack.keys["predictor"]) as client:
         bodies = payloads(check_upload(valid.to_csv(index=False).encode()).valid)
@@ -154,9 +158,10 @@ def test_batch_checks_chunks_and_scores(full_stack: Any, make_app: Any, dev_csv:
     assert shown == pytest.approx(expected, abs=1e-9)
     assert results["attrition_probability"].is_monotonic_decreasing
     app.toggle(key="batch-at-risk").set_value(True)
-    (filtered,) = _frames(_ok(app.run()), "risk_band")
+    (filtered,) = _frames(_ok(app.run()), "risk_band", "at_risk")
     assert len(filtered) == int(results["at_risk"].sum()) and filtered["at_risk"].all()
     assert "batch-results-csv" in [b.key for b in app.get("download_button")]
+    assert "batch-actions-csv" in [b.key for b in app.get("download_button")]
 
 
 def _counts(summary: dict[str, Any]) -> dict[str, Any]:

@@ -245,13 +245,21 @@ class ApiClient:
     def model(self) -> ModelInfo:
         return self._get("/v1/model", ModelInfo)
 
-    def predict(self, employee: Mapping[str, Any], *, purpose: str | None = None) -> Prediction:
+    def predict(
+        self, employee: Mapping[str, Any], *, purpose: str | None = None, levers: bool = False
+    ) -> Prediction:
         headers = {PURPOSE_HEADER: purpose} if purpose else None
-        return self._post("/v1/predictions", Prediction, dict(employee), headers=headers)
+        params = {"levers": "true"} if levers else None
+        return self._post(
+            "/v1/predictions", Prediction, dict(employee), headers=headers, params=params
+        )
 
-    def predict_batch(self, employees: Sequence[Mapping[str, Any]]) -> BatchPrediction:
+    def predict_batch(
+        self, employees: Sequence[Mapping[str, Any]], *, levers: bool = False
+    ) -> BatchPrediction:
         body = {"employees": [dict(e) for e in employees]}
-        return self._post("/v1/predictions/batch", BatchPrediction, body)
+        params = {"levers": "true"} if levers else None
+        return self._post("/v1/predictions/batch", BatchPrediction, body, params=params)
 
     def predictions(
         self,

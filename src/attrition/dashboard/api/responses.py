@@ -30,6 +30,19 @@ class Factor(_ApiModel):
     contribution: float
 
 
+class LeverChange(_ApiModel):
+    feature: str
+    value: str | int | float | None = None
+    new_value: str | int | float | None = None
+    action: str = ""
+
+
+class Lever(_ApiModel):
+    changes: list[LeverChange]
+    attrition_probability: float
+    risk_reduction: float = 0.0
+
+
 class Prediction(_ApiModel):
     prediction_id: str
     employee_number: int | None = None
@@ -39,6 +52,7 @@ class Prediction(_ApiModel):
     model_name: str
     model_version: str
     top_factors: list[Factor] = Field(default_factory=list)
+    levers: list[Lever] | None = None  # with ?levers=true only
 
 
 class BatchPrediction(_ApiModel):

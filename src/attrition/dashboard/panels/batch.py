@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from attrition import actions
 from attrition.dashboard.api.client import TooLargeError
 from attrition.dashboard.api.responses import Prediction
 from attrition.data.reading import CsvTable, read_csv_bytes
@@ -35,6 +36,8 @@ SCORE_COLUMNS = (
     "risk_band",
     *CONTEXT_COLUMNS,
     "top_factors",
+    "best_lever",
+    "risk_after_lever",
     "model_version",
 )
 
@@ -141,9 +144,13 @@ def score_in_chunks(
 
 
 def _factors(prediction: Prediction) -> str:
-    return "; ".join(
-        f"{f.feature}={f.value} ({f.contribution:+.2f})" for f in prediction.top_factors
-    )
+    chosen = prediction.top_factors[: actions.TOP_FACTORS]
+    return actions.factors_text([(f.feature, f.value, f.contribution) for f in chosen])
+
+
+def _best_lever(prediction: Prediction) -> dict[str, Any] | None:
+    """The first (best single) lever the API returned, as a plain mapping."""
+    return prediction.levers[0].model_dump() if prediction.levers else None
 
 
 def results_frame(valid: pd.DataFrame, predictions: Sequence[Prediction]) -> pd.DataFrame:
@@ -161,8 +168,17 @@ def results_frame(valid: pd.DataFrame, predictions: Sequence[Prediction]) -> pd.
     for name in CONTEXT_COLUMNS:
         frame[name] = valid[name].to_numpy()
     frame["top_factors"] = [_factors(p) for p in predictions]
+    best = [_best_lever(p) for p in predictions]
+    frame["best_lever"] = [actions.lever_text(lever) for lever in best]
+    frame["risk_after_lever"] = pd.Series([actions.risk_after(b) for b in best], dtype="float64")
     frame["model_version"] = [p.model_version for p in predictions]
     return frame[list(SCORE_COLUMNS)]
+
+
+def action_list(results: pd.DataFrame, capacity: int) -> pd.DataFrame:
+    """The ranked action list (``attrition.actions``): the ``capacity`` highest risks,
+    ranked by score alone, with their top factors and best lever."""
+    return actions.ranked(results, capacity)[list(actions.ACTION_COLUMNS)]
 
 
 def filter_results(

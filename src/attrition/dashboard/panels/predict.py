@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from attrition.actions import lever_text
 from attrition.dashboard.api.responses import Factor, Prediction
 from attrition.dashboard.panels.figures import compact
 from attrition.data.validation import row_problems
@@ -303,3 +304,16 @@ def scenario_figure(current: Prediction, scenario: Prediction) -> go.Figure:
     )
     figure.update_yaxes(range=[0, 1], tickformat=".0%", title="attrition risk")
     return compact(figure, "Risk: current vs what-if", height=300)
+
+
+def levers_table(prediction: Prediction) -> pd.DataFrame:
+    """The levers the API suggested: what to change, the risk after, the drop in points."""
+    rows = [
+        {
+            "change": lever_text(lever.model_dump()),
+            "risk_after": lever.attrition_probability,
+            "drop_pp": 100 * lever.risk_reduction,
+        }
+        for lever in prediction.levers or []
+    ]
+    return pd.DataFrame(rows, columns=["change", "risk_after", "drop_pp"])

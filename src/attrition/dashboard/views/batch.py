@@ -1,15 +1,19 @@
 """Batch: upload a CSV of the schema, see problems by line and field, score the valid rows
-in chunks of the API's limit, then sort, filter and download."""
+(with their retention levers) in chunks of the API's limit, then sort, filter and download,
+and turn them into the ranked action list for HR's capacity."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from attrition.actions import LEVERS_NOTE
+from attrition.capacity import DEFAULT_CAPACITY, Capacity
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.panels.batch import (
     BatchCheck,
+    action_list,
     check_upload,
     filter_results,
     payloads,
@@ -72,7 +76,7 @@ def score(check: BatchCheck) -> None:
     try:
         predictions = score_in_chunks(
             rows,
-            lambda chunk: client.predict_batch(chunk).predictions,
+            lambda chunk: client.predict_batch(chunk, levers=True).predictions,
             session.config().max_batch_rows,
             advance,
         )
@@ -120,6 +124,43 @@ def show_results(results: pd.DataFrame) -> None:
     )
 
 
+def capacity_of(results: pd.DataFrame) -> int:
+    """How many employees HR can talk to (default: the project's default capacity)."""
+    total = len(results)
+    default = max(1, Capacity.parse(DEFAULT_CAPACITY).people(total))
+    chosen = st.number_input(
+        "Employees HR can talk to (capacity)",
+        min_value=1,
+        max_value=total,
+        value=default,
+        step=1,
+        key="batch-capacity",
+    )
+    return int(chosen)
+
+
+def show_action_list(results: pd.DataFrame) -> None:
+    st.subheader("Action list")
+    st.caption(
+        "The highest predicted risks, ranked by score alone (no protected attribute is used "
+        "or shown), with each person's top factors and best lever. " + LEVERS_NOTE
+    )
+    capacity = capacity_of(results)
+    listed = action_list(results, capacity)
+    risk = st.column_config.ProgressColumn("risk", format="percent", min_value=0.0, max_value=1.0)
+    after = st.column_config.NumberColumn("risk after lever", format="percent")
+    columns = {"attrition_probability": risk, "risk_after_lever": after}
+    session.show_table(listed, "batch-actions", columns)
+    st.download_button(
+        f"Download the action list of {len(listed)} (CSV)",
+        to_csv_bytes(listed),
+        type="primary",
+        file_name="attrition_action_list.csv",
+        mime="text/csv",
+        key="batch-actions-csv",
+    )
+
+
 def uploaded_check() -> BatchCheck | None:
     """The checked upload; None (with what to do) when there is none or it is unreadable."""
     upload = st.file_uploader("CSV file", type=["csv"], key="batch-file")
@@ -150,6 +191,7 @@ def render() -> None:
         score(check)
     stored = st.session_state.get(RESULTS)
     if stored is not None and stored[0] == check.sha256:
+        show_action_list(stored[1])
         show_results(stored[1])
 
 

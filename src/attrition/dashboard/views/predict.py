@@ -1,4 +1,5 @@
-"""Predict: score one employee, see why, and try what-if levers."""
+"""Predict: score one employee, see why and the suggested retention levers, and try what-if
+levers by hand."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from attrition.actions import LEVERS_NOTE
 from attrition.dashboard import session
 from attrition.dashboard.api.client import ApiError
 from attrition.dashboard.api.responses import Prediction
@@ -23,6 +25,7 @@ from attrition.dashboard.panels.predict import (
     employee_payload,
     factors_figure,
     form_sections,
+    levers_table,
     salary_hike_range,
     scenario_figure,
 )
@@ -105,6 +108,27 @@ def show_prediction(prediction: Prediction) -> None:
         f"Model {prediction.model_name} v{prediction.model_version} - prediction "
         f"{prediction.prediction_id}. {session.DISCLAIMER}"
     )
+    show_suggested_levers(prediction)
+
+
+def show_suggested_levers(prediction: Prediction) -> None:
+    """The changes the employer could make that lower this person's predicted risk most."""
+    if prediction.levers is None:
+        return
+    st.subheader("Suggested levers")
+    if not prediction.levers:
+        st.caption("No allowed change lowers this person's predicted risk.")
+        return
+    st.dataframe(
+        levers_table(prediction),
+        hide_index=True,
+        key="levers-table",
+        column_config={
+            "risk_after": st.column_config.NumberColumn("risk after", format="percent"),
+            "drop_pp": st.column_config.NumberColumn("drop (points)", format="%.1f"),
+        },
+    )
+    st.caption(LEVERS_NOTE)
 
 
 def satisfaction_levers(base: Levers) -> tuple[str, int, int]:
@@ -198,7 +222,7 @@ def score_form(values: dict[str, Any], number: int | None) -> bool:
     payload = employee_payload(values, number)
     try:
         with st.spinner("Scoring..."):
-            prediction = session.client().predict(payload)
+            prediction = session.client().predict(payload, levers=True)
     except ApiError as error:
         session.show_error(error)
         return False

@@ -11,12 +11,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from attrition import actions
+from attrition.capacity import Capacity
 from attrition.data.validation import read_dataset
 from attrition.db.engine import get_engine
 from attrition.db.types import utcnow
 from attrition.errors import AttritionError
 from attrition.privacy import pseudonymise
+from attrition.risk import risk_band
 from attrition.schema import FEATURE_NAMES, IDENTIFIER
+from attrition.serving.inference.levers import suggest
 from attrition.serving.inference.model_service import ModelService, ServedModel
 from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
 from attrition.serving.state import model_stores, serving_paths
@@ -34,6 +38,7 @@ class BatchResult:
     model_version: str
     model_source: str
     out: Path
+    rows_listed: int | None = None  # the action list's length, when one was asked for
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +49,7 @@ class BatchResult:
             "model_version": self.model_version,
             "model_source": self.model_source,
             "out": str(self.out),
+            "rows_listed": self.rows_listed,
         }
 
 
@@ -64,6 +70,31 @@ def score_frame(served: ServedModel, frame: pd.DataFrame) -> pd.DataFrame:
             "model_version": served.version,
         }
     )
+
+
+def action_list(served: ServedModel, frame: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The ranked action list (``attrition.actions``) of validated rows: the ``count``
+    highest risks with their top factors and best lever (levers only for those rows)."""
+    scores = served.scorer.score_frame(frame, actions.TOP_FACTORS)
+    table = pd.DataFrame(
+        {
+            IDENTIFIER: frame[IDENTIFIER].to_numpy(),
+            actions.SCORE: scores.probabilities,
+            "_row": np.arange(len(frame)),
+        }
+    )
+    top = actions.ranked(table, count)
+    picked: list[dict[str, Any]] = frame.iloc[top["_row"].to_numpy()].to_dict("records")  # type: ignore[assignment]
+    found = suggest(served.scorer, served.feature_names, picked, top[actions.SCORE].to_numpy())
+    best = [s[0].as_dict() if s else None for s in found]
+    top["risk_band"] = [risk_band(p, served.threshold) for p in top[actions.SCORE]]
+    top["top_factors"] = [
+        actions.factors_text([(name, row[name], c) for name, c in scores.factors[i]])
+        for i, row in zip(top["_row"].tolist(), picked, strict=True)
+    ]
+    top["best_lever"] = [actions.lever_text(lever) for lever in best]
+    top["risk_after_lever"] = pd.Series([actions.risk_after(b) for b in best], dtype="float64")
+    return top[list(actions.ACTION_COLUMNS)]
 
 
 def log_rows(
@@ -102,15 +133,26 @@ def _plain(values: dict[Any, Any]) -> dict[str, Any]:
     return {str(k): v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
 
 
-def score_csv(path: Path, out: Path, settings: Settings, *, log: bool = True) -> BatchResult:
-    """Validate ``path``, score its valid rows, write ``out``; rejected rows are counted."""
+def score_csv(
+    path: Path,
+    out: Path,
+    settings: Settings,
+    *,
+    log: bool = True,
+    capacity: Capacity | None = None,
+) -> BatchResult:
+    """Validate ``path``, score its valid rows, write ``out``; rejected rows are counted.
+    With HR's ``capacity``, ``out`` gets the ranked action list of that many employees
+    instead of every score; every scored row is logged either way."""
     if not path.is_file():
         raise AttritionError(f"FILE: {path} does not exist")
     result = read_dataset(path)
+    count = None if capacity is None else capacity.people(len(result.valid))
     served = load_champion(settings)
     scored = score_frame(served, result.valid)
+    written = scored if count is None else action_list(served, result.valid, count)
     out.parent.mkdir(parents=True, exist_ok=True)
-    scored.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL)
+    written.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL)
     if log and len(scored):
         writer = PredictionLogWriter(
             insert_ignoring_duplicates(get_engine(settings.database_url, settings.db_pool_size)),
@@ -126,4 +168,5 @@ def score_csv(path: Path, out: Path, settings: Settings, *, log: bool = True) ->
         model_version=served.version,
         model_source=served.source,
         out=out,
+        rows_listed=None if count is None else len(written),
     )

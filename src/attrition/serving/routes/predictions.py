@@ -10,6 +10,7 @@ same security schemes, and ``request_bodies`` declares the bodies they validate.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -18,6 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from attrition.actions import LEVERS_NOTE
 from attrition.errors import UnavailableError
 from attrition.privacy import pseudonymise
 from attrition.schema import IDENTIFIER_RANGE
@@ -36,6 +38,7 @@ router = APIRouter(tags=["predictions"])
 SINGLE_PATH = "/v1/predictions"
 BATCH_PATH = "/v1/predictions/batch"
 INLINE_ROWS = 64  # compiled scoring of up to this many rows is cheaper than a thread hop
+INLINE_LEVER_ROWS = 4  # with levers each row is scored for every candidate move too
 
 PURPOSES = {"what-if": "what-if"}  # header value -> prediction_log.source
 PURPOSE_PARAMETER: dict[str, Any] = {
@@ -45,6 +48,15 @@ PURPOSE_PARAMETER: dict[str, Any] = {
     "schema": {"type": "string", "enum": sorted(PURPOSES)},
     "description": "what-if: an exploratory score, excluded from the workforce summary",
 }
+LEVERS_PARAMETER: dict[str, Any] = {
+    "name": "levers",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "boolean", "default": False},
+    "description": "true: add, per employee, the retention levers that lower the predicted "
+    "risk most, with the risk after each (the model's associations, not causal promises)",
+}
+LEVER_FLAGS = {"true": True, "1": True, "false": False, "0": False}
 _SCORING_ERRORS = error_responses(*PROTECTED, 503)
 _SCORING_ERRORS[422] = {
     "description": "Validation Error (each bad field named)",
@@ -63,18 +75,25 @@ def request_bodies(bodies: payloads.PredictionBodies) -> dict[str, type[BaseMode
     SINGLE_PATH,
     response_model=payloads.Prediction,
     responses=_SCORING_ERRORS,
-    openapi_extra={"security": SECURITY_REQUIREMENT, "parameters": [PURPOSE_PARAMETER]},
+    openapi_extra={
+        "security": SECURITY_REQUIREMENT,
+        "parameters": [PURPOSE_PARAMETER, LEVERS_PARAMETER],
+    },
 )
 async def predict(request: Request) -> Response:
-    """Score one employee: probability, decision, threshold, model version, top factors.
-    ``X-Prediction-Purpose: what-if`` marks an exploratory score: logged with source
-    "what-if" and left out of the workforce summary."""
+    """Score one employee: probability, decision, threshold, model version, top factors
+    (and retention levers with ``?levers=true``). ``X-Prediction-Purpose: what-if`` marks
+    an exploratory score: logged with source "what-if" and left out of the workforce
+    summary."""
     who = await authorize(request, key_from_headers(request), Role.predictor)
     source = _purpose_source(request)
+    levers = _wants_levers(request)
     state = state_of(request)
     row = _parse(state.bodies.employee, await request.body()).model_dump()
     refuse_bad_rows([row], lambda _: ("body",))
-    _, items = await _answer(state, [row], who, source)
+    _, items = await _answer(state, [row], who, source, levers=levers)
+    if levers:
+        items[0]["levers_note"] = LEVERS_NOTE
     return json_response(items[0])
 
 
@@ -82,18 +101,20 @@ async def predict(request: Request) -> Response:
     BATCH_PATH,
     response_model=payloads.BatchPrediction,
     responses=_SCORING_ERRORS,
-    openapi_extra={"security": SECURITY_REQUIREMENT},
+    openapi_extra={"security": SECURITY_REQUIREMENT, "parameters": [LEVERS_PARAMETER]},
 )
 async def predict_batch(request: Request) -> Response:
     """Score up to the configured number of employees; the same fields per row."""
     who = await authorize(request, key_from_headers(request), Role.predictor)
+    levers = _wants_levers(request)
     state = state_of(request)
     rows = [e.model_dump() for e in _parse(state.bodies.batch, await request.body()).employees]
     refuse_bad_rows(rows, lambda i: ("body", "employees", i))
-    served, items = await _answer(state, rows, who)
-    return json_response(
-        {"model_name": served.name, "model_version": served.version, "predictions": items}
-    )
+    served, items = await _answer(state, rows, who, levers=levers)
+    body = {"model_name": served.name, "model_version": served.version, "predictions": items}
+    if levers:
+        body["levers_note"] = LEVERS_NOTE
+    return json_response(body)
 
 
 @router.get(
@@ -129,16 +150,24 @@ def history(
 
 
 async def _answer(
-    state: ServingState, rows: list[dict[str, Any]], who: Principal, source: str = "api"
+    state: ServingState,
+    rows: list[dict[str, Any]],
+    who: Principal,
+    source: str = "api",
+    *,
+    levers: bool = False,
 ) -> tuple[ServedModel, list[dict[str, Any]]]:
     """Score validated rows and log them; small compiled batches on the event loop."""
     request_id = request_id_var.get() or "-"
     served = state.models.current
     if served is None:
         raise UnavailableError("no model loaded yet")
-    if served.scorer.kind == "compiled" and len(rows) <= INLINE_ROWS:
-        return state.score_rows(rows, request_id, who.key_id, source)
-    return await run_in_threadpool(state.score_rows, rows, request_id, who.key_id, source)
+    inline = INLINE_LEVER_ROWS if levers else INLINE_ROWS
+    if served.scorer.kind == "compiled" and len(rows) <= inline:
+        return state.score_rows(rows, request_id, who.key_id, source, levers=levers)
+    return await run_in_threadpool(
+        partial(state.score_rows, levers=levers), rows, request_id, who.key_id, source
+    )
 
 
 def _parse(model: type[BaseModel], body: bytes) -> Any:
@@ -152,6 +181,26 @@ def _parse(model: type[BaseModel], body: bytes) -> Any:
             if isinstance(item.get("input"), bytes):  # undecodable JSON: do not echo it back
                 item["input"] = item["input"].decode("utf-8", errors="replace")[:200]
         raise RequestValidationError(details) from None
+
+
+def _wants_levers(request: Request) -> bool:
+    """The ``levers`` query flag (default false); 422 naming the allowed values."""
+    value = request.query_params.get("levers")
+    if value is None:
+        return False
+    flag = LEVER_FLAGS.get(value.lower())
+    if flag is None:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "bool_parsing",
+                    "loc": ("query", "levers"),
+                    "msg": "must be one of: true, false, 1, 0",
+                    "input": value[:64],
+                }
+            ]
+        )
+    return flag
 
 
 def _purpose_source(request: Request) -> str:

@@ -9,10 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from attrition.actions import ACTION_COLUMNS, NO_LEVER
 from attrition.dashboard.api.client import TooLargeError
-from attrition.dashboard.api.responses import Prediction
+from attrition.dashboard.api.responses import Lever, LeverChange, Prediction
 from attrition.dashboard.panels.batch import (
     LINE,
+    action_list,
     check_upload,
     chunked,
     filter_results,
@@ -23,7 +25,7 @@ from attrition.dashboard.panels.batch import (
 )
 from attrition.data.validation import read_dataset
 from attrition.errors import AttritionError
-from attrition.schema import FEATURE_NAMES, IDENTIFIER
+from attrition.schema import FEATURE_NAMES, IDENTIFIER, PROTECTED_ATTRIBUTES
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -166,3 +168,31 @@ def test_results_filter_sort_and_export(raw: pd.DataFrame) -> None:
     assert list(exported[IDENTIFIER]) == numbers
     with pytest.raises(ValueError, match="3 predictions for 4 rows"):
         results_frame(check.valid, [_prediction(1, 0.1)] * 3)
+
+
+def test_action_list_holds_the_capacity_ranked_by_score(raw: pd.DataFrame) -> None:
+    check = check_upload(_csv(raw.head(6)))
+    numbers = check.valid[IDENTIFIER].tolist()
+    probabilities = [0.1, 0.5, 0.2, 0.9, 0.5, 0.05]
+    lever = Lever(
+        changes=[
+            LeverChange(feature="OverTime", value="Yes", new_value="No", action="end overtime")
+        ],
+        attrition_probability=0.3,
+        risk_reduction=0.6,
+    )
+    predictions = [
+        _prediction(n, p).model_copy(update={"levers": [lever] if p == 0.9 else []})
+        for n, p in zip(numbers, probabilities, strict=True)
+    ]
+    results = results_frame(check.valid, predictions)
+    listed = action_list(results, 3)
+    assert list(listed.columns) == list(ACTION_COLUMNS)
+    assert not set(listed.columns) & set(PROTECTED_ATTRIBUTES)
+    assert listed["attrition_probability"].tolist() == [0.9, 0.5, 0.5]
+    tied = sorted(n for n, p in zip(numbers, probabilities, strict=True) if p == 0.5)
+    assert listed[IDENTIFIER].tolist()[1:] == tied
+    assert listed.loc[0, "best_lever"] == "end overtime (OverTime Yes -> No)"
+    assert listed.loc[0, "risk_after_lever"] == 0.3
+    assert listed.loc[1, "best_lever"] == NO_LEVER
+    assert len(action_list(results, 50)) == 6

@@ -133,3 +133,37 @@ def test_check_applies_the_apis_cross_field_rules() -> None:
     employee |= {"YearsInCurrentRole": 0, "YearsSinceLastPromotion": 0, "YearsWithCurrManager": 0}
     (problem,) = check_employee(employee)
     assert problem.startswith("TotalWorkingYears: ") and "Age" in problem
+
+
+def test_levers_table_lists_the_apis_levers_in_order() -> None:
+    from attrition.dashboard.api.responses import Lever, LeverChange
+    from attrition.dashboard.panels.predict import levers_table
+
+    def change(feature: str, value: object, new: object) -> LeverChange:
+        return LeverChange(feature=feature, value=value, new_value=new, action=f"move {feature}")
+
+    overtime = change("OverTime", "Yes", "No")
+    travel = change("BusinessTravel", "Travel_Frequently", "Travel_Rarely")
+    prediction = Prediction(
+        prediction_id="p",
+        attrition_probability=0.5,
+        at_risk=True,
+        threshold=0.3,
+        model_name="m",
+        model_version="1",
+        levers=[
+            Lever(changes=[overtime], attrition_probability=0.2, risk_reduction=0.3),
+            Lever(changes=[travel], attrition_probability=0.4, risk_reduction=0.1),
+            Lever(changes=[overtime, travel], attrition_probability=0.1, risk_reduction=0.4),
+        ],
+    )
+    table = levers_table(prediction)
+    assert table["change"].tolist() == [
+        "move OverTime (OverTime Yes -> No)",
+        "move BusinessTravel (BusinessTravel Travel_Frequently -> Travel_Rarely)",
+        "move OverTime (OverTime Yes -> No) + move BusinessTravel (BusinessTravel "
+        "Travel_Frequently -> Travel_Rarely)",
+    ]
+    assert table["risk_after"].tolist() == [0.2, 0.4, 0.1]
+    assert table["drop_pp"].tolist() == [30.0, 10.0, 40.0]
+    assert levers_table(prediction.model_copy(update={"levers": None})).empty

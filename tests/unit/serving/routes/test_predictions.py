@@ -149,3 +149,49 @@ def test_no_model_loaded_yet_is_503(
         "/v1/predictions/batch", json={"employees": [body]}, headers=auth(keys["predictor"])
     )
     assert batch.status_code == 503 and batch.json() == {"detail": "no model loaded yet"}
+
+
+def test_levers_on_request_only_and_their_risk_is_a_fresh_prediction(
+    client: TestClient, keys: dict[str, str], dev_frame: pd.DataFrame, logistic_model: Any
+) -> None:
+    chosen = dev_frame[
+        (dev_frame["OverTime"] == "Yes") & (dev_frame["BusinessTravel"] == "Travel_Frequently")
+    ].iloc[0]
+    body = support.employee(chosen)
+    plain = client.post("/v1/predictions", json=body, headers=auth(keys["predictor"])).json()
+    assert "levers" not in plain and "levers_note" not in plain
+    response = client.post(
+        "/v1/predictions?levers=true", json=body, headers=auth(keys["predictor"])
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["attrition_probability"] == plain["attrition_probability"]
+    assert "not causal promises" in answer["levers_note"]
+    top = answer["levers"][0]
+    assert [c["feature"] for c in top["changes"]] in (["OverTime"], ["BusinessTravel"])
+    moved = dict(body) | {c["feature"]: c["new_value"] for c in top["changes"]}
+    expected = logistic_model.predict_proba(pd.DataFrame([moved]))[0, 1]
+    assert top["attrition_probability"] == pytest.approx(expected, abs=1e-6)
+    assert top["risk_reduction"] == pytest.approx(plain["attrition_probability"] - expected)
+
+
+def test_batch_levers_and_a_bad_flag(
+    client: TestClient, keys: dict[str, str], dev_frame: pd.DataFrame
+) -> None:
+    employees = [support.employee(dev_frame.iloc[i]) for i in range(12)]
+    response = client.post(
+        "/v1/predictions/batch?levers=1",
+        json={"employees": employees},
+        headers=auth(keys["predictor"]),
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert "not causal promises" in answer["levers_note"]
+    assert all(isinstance(p["levers"], list) for p in answer["predictions"])
+    assert any(p["levers"] for p in answer["predictions"])
+    bad = client.post(
+        "/v1/predictions?levers=maybe", json=employees[0], headers=auth(keys["predictor"])
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "levers"]
+    assert "true, false" in bad.json()["detail"][0]["msg"]
