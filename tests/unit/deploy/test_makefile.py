@@ -7,6 +7,7 @@ output is checked by hand and its main job by tests/e2e/test_quickstart.py.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -19,8 +20,16 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 
 def _recipes(target: str) -> list[str]:
+    # Under `make test` the suite runs inside make, whose MAKEFLAGS/MAKELEVEL would make this
+    # nested make print "Entering/Leaving directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     done = subprocess.run(
-        ["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "-B", target],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.replace("\\\n", " ").splitlines()
 
