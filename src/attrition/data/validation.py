@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypedDict, overload
 
@@ -264,18 +264,25 @@ def _ranged(values: pd.Series, name: str) -> pd.Series:
     return values.where((values >= low) & (values <= high))
 
 
-def _in_range(value: Any, name: str) -> bool:
-    low, high = _integer_range(name)
-    return isinstance(value, int) and low <= value <= high
+@cache
+def _row_rules() -> tuple[tuple[str, str, int, tuple[int, int], tuple[int, int]], ...]:
+    """CROSS_FIELD_RULES with each side's range, looked up once (the API checks every row)."""
+    return tuple(
+        (smaller, larger, margin, _integer_range(smaller), _integer_range(larger))
+        for smaller, larger, margin in CROSS_FIELD_RULES
+    )
 
 
 def row_problems(row: Mapping[str, Any]) -> list[FieldError]:
     """The cross-field rules for one typed row (an API row), with ingest's reasons; the
-    value is not repeated (``value`` None): the caller knows what it sent."""
+    value is not repeated (``value`` None): the caller knows what it sent. A rule is judged
+    only when both values are integers in range (as in ``_order_check``)."""
     problems: list[FieldError] = []
-    for smaller, larger, margin in CROSS_FIELD_RULES:
+    for smaller, larger, margin, (low_a, high_a), (low_b, high_b) in _row_rules():
         a, b = row.get(smaller), row.get(larger)
-        if _in_range(a, smaller) and _in_range(b, larger) and a + margin > b:  # type: ignore[operator]
+        if not (isinstance(a, int) and isinstance(b, int)):
+            continue
+        if low_a <= a <= high_a and low_b <= b <= high_b and a + margin > b:
             code = _order_code(smaller, larger, margin)
             problems.append(FieldError(field=smaller, value=None, reason=reason(smaller, code)))
     return problems
