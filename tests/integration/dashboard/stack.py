@@ -32,8 +32,11 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, when run as a script
+
+from attrition_testkit import REPO, train_test_champion
+
 ROLES = ("viewer", "predictor", "admin")
-REPO = Path(__file__).resolve().parents[3]
 API_BATCH_LIMIT = 50
 _RUNNING: dict[str, tuple[Stack, ExitStack]] = {}
 
@@ -102,33 +105,9 @@ def _migrate() -> None:
 
 
 def _train(data: Path) -> str:
-    """A champion from the training library with a tiny search; promoted through the
-    registry's audited promotion if the quality gate refuses it."""
     import pandas as pd
 
-    from attrition import registry
-    from attrition.settings import get_settings
-    from attrition.training.pipeline import TrainingOptions
-    from attrition.training.train import train_model
-
-    settings = get_settings()
-    options = TrainingOptions.from_settings(
-        settings,
-        n_trials=2,
-        timeout_s=60.0,
-        cv_folds=3,
-        cv_repeats=1,
-        bootstrap_resamples=50,
-        seed=7,
-    )
-    result = train_model(pd.read_csv(data), options)
-    if not result.promoted:
-        registry.promote(
-            result.model_version,
-            actor="dashboard-tests",
-            reason="test fixture",
-            config=registry.RegistryConfig.from_settings(settings),
-        )
+    result = train_test_champion(pd.read_csv(data), seed=7, actor="dashboard-tests")
     return str(result.model_version)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from attrition.db.engine import _session_factory, get_engine
 from attrition.settings import get_settings
-from attrition_testkit import load_module
+from attrition_testkit import REPO, load_module
 
 support = load_module("attrition_monitoring_test_support", Path(__file__).with_name("support.py"))
 TRAINING_SEED = 1
@@ -25,9 +25,7 @@ def clear_caches() -> None:
 @pytest.fixture(autouse=True)
 def monitoring_settings(isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The shipped monitoring config (tests run in a temp folder) and quiet MLflow."""
-    monkeypatch.setenv(
-        "ATTRITION_MONITORING_CONFIG", str(support.REPO / "configs" / "monitoring.yaml")
-    )
+    monkeypatch.setenv("ATTRITION_MONITORING_CONFIG", str(REPO / "configs" / "monitoring.yaml"))
     monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     clear_caches()
 

@@ -25,28 +25,14 @@ import httpx
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[3]
+from attrition_testkit import store_env
+
 ATTRITION = Path(sys.executable).parent / "attrition"
 CHAMPION_SCRIPT = Path(__file__).with_name("champion.py")
 MODEL_NAME = "attrition-classifier"
 
 
 # --------------------------------------------------------------------------- model store
-
-
-def store_env(root: Path) -> dict[str, str]:
-    """Settings of a model store under ``root``."""
-    var = root / "var"
-    return {
-        "ATTRITION_VAR_DIR": str(var),
-        "ATTRITION_DATABASE_URL": f"sqlite:///{var / 'train.db'}",
-        "ATTRITION_MLFLOW_TRACKING_URI": f"sqlite:///{var / 'mlflow.db'}",
-        "ATTRITION_MLFLOW_ARTIFACT_ROOT": str(var / "mlartifacts"),
-        "ATTRITION_OPTUNA_STORAGE": f"sqlite:///{var / 'optuna.db'}",
-        "ATTRITION_PSEUDONYM_KEY": "test-pseudonym-key",
-        "ATTRITION_GATE_CONFIG": str(REPO / "configs" / "gate.yaml"),
-        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-    }
 
 
 def train_store(root: Path, seed: int, rows: int) -> dict[str, Any]:

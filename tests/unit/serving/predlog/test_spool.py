@@ -3,7 +3,6 @@ a segment held by a live writer left alone."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,26 +11,9 @@ from sqlalchemy import select
 from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import PredictionLog
-from attrition.db.types import utcnow
 from attrition.serving.predlog.spool import Spool
 from attrition.serving.predlog.writer import insert_ignoring_duplicates
-
-
-def row(n: int) -> dict[str, Any]:
-    return {
-        "prediction_id": str(uuid.uuid4()),
-        "request_id": f"r{n}",
-        "employee_key": None,
-        "model_name": "m",
-        "model_version": "1",
-        "probability": n / 1000,
-        "at_risk": False,
-        "threshold": 0.5,
-        "features": {"n": n},
-        "client": "k",
-        "source": "api",
-        "created_at": utcnow(),
-    }
+from attrition_testkit import prediction_log_row as row
 
 
 def stored(url: str) -> list[str]:

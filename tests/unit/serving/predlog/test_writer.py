@@ -4,7 +4,6 @@ replayed by the writer, and journals left by dead processes."""
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +12,9 @@ from sqlalchemy import select
 from attrition.db.engine import get_engine, session_scope
 from attrition.db.migrate import upgrade
 from attrition.db.models import PredictionLog
-from attrition.db.types import utcnow
 from attrition.serving.predlog.spool import Spool, spooled_rows
 from attrition.serving.predlog.writer import PredictionLogWriter, insert_ignoring_duplicates
-
-
-def row(n: int) -> dict[str, Any]:
-    return {
-        "prediction_id": str(uuid.uuid4()),
-        "request_id": f"r{n}",
-        "employee_key": None,
-        "model_name": "m",
-        "model_version": "1",
-        "probability": n / 1000,
-        "at_risk": False,
-        "threshold": 0.5,
-        "features": {"n": n},
-        "client": "k",
-        "source": "api",
-        "created_at": utcnow(),
-    }
+from attrition_testkit import prediction_log_row as row
 
 
 class FlakySink:
