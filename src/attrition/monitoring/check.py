@@ -24,6 +24,7 @@ from attrition.monitoring.performance import PerformanceResult, evaluate_perform
 from attrition.monitoring.production import check_data_quality, check_fairness
 from attrition.monitoring.profile import columns_from_frame
 from attrition.monitoring.quality import QualityCheck
+from attrition.monitoring.realised import Realised, realised_outcomes
 from attrition.monitoring.reference import (
     Champion,
     champion_reference,
@@ -32,10 +33,8 @@ from attrition.monitoring.reference import (
     holdout_metrics,
 )
 from attrition.monitoring.windows import (
-    PREDICTION_LOG,
     CurrentWindow,
     file_window,
-    outcome_pairs,
     prediction_log_window,
     snapshot_window,
 )
@@ -103,32 +102,20 @@ def current_scores(
 
 
 def measure_performance(
-    window: CurrentWindow,
-    scores: npt.NDArray[np.float64],
+    realised: Realised | None,
     settings: Settings,
     config: MonitoringConfig,
     champion: Champion,
     now: datetime,
 ) -> PerformanceResult | None:
-    """Realised performance: outcomes of the champion's predictions, or the data's labels."""
-    if window.provenance.source == PREDICTION_LOG:
-        pairs = outcome_pairs(
-            settings.database_url, model_name=champion.name, model_version=champion.version
-        )
-        if pairs.count == 0:
-            return None
-        return evaluate_performance(
-            pairs.probabilities, pairs.left, pairs.predicted_at,
-            threshold=champion.threshold, holdout=holdout_metrics(settings, champion),
-            config=config.performance, end=now,
-        )  # fmt: skip
-    if window.labelled is None or window.labels is None or not window.labelled.any():
+    """Realised performance against the champion's holdout metrics (per window when the
+    outcomes are of logged, timed predictions)."""
+    if realised is None:
         return None
-    mask = window.labelled
     return evaluate_performance(
-        scores[mask], window.labels[mask],
+        realised.probabilities, realised.left, realised.predicted_at,
         threshold=champion.threshold, holdout=holdout_metrics(settings, champion),
-        config=config.performance,
+        config=config.performance, end=now,
     )  # fmt: skip
 
 
@@ -144,9 +131,10 @@ def run_check(
     drift = detect_drift(
         reference.profile, columns, config.drift, prediction=config.prediction, scores=scores
     )
-    performance = measure_performance(window, scores, settings, config, champion, now)
+    realised = realised_outcomes(window, scores, settings.database_url, champion)
+    performance = measure_performance(realised, settings, config, champion, now)
     return Check(
         champion, window, drift, performance, score_source, reference.prediction_reference,
-        fairness=check_fairness(window, scores, settings, config, champion),
+        fairness=check_fairness(realised, settings, config, champion),
         quality=check_data_quality(window, drift, settings, config, now),
     )  # fmt: skip

@@ -16,16 +16,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from attrition import registry
 from attrition.monitoring.config import MonitoringConfig
 from attrition.monitoring.drift import DriftResult
 from attrition.monitoring.fairness import FairnessCheck, FairnessPolicy, production_fairness
 from attrition.monitoring.quality import QualityCheck, QualityPolicy, check_quality
+from attrition.monitoring.realised import Realised
 from attrition.monitoring.reference import Champion
-from attrition.monitoring.windows import PREDICTION_LOG, CurrentWindow, outcome_pairs
+from attrition.monitoring.windows import CurrentWindow
 from attrition.registry import RegistryConfig
 from attrition.settings import Settings
 
@@ -55,32 +53,15 @@ def fairness_policy(settings: Settings, config: MonitoringConfig) -> FairnessPol
 
 
 def check_fairness(
-    window: CurrentWindow,
-    scores: npt.NDArray[np.float64],
-    settings: Settings,
-    config: MonitoringConfig,
-    champion: Champion,
+    realised: Realised | None, settings: Settings, config: MonitoringConfig, champion: Champion
 ) -> FairnessCheck | None:
     """Per-group fairness on the check's realised outcomes; None without any."""
-    if window.provenance.source == PREDICTION_LOG:
-        pairs = outcome_pairs(
-            settings.database_url, model_name=champion.name, model_version=champion.version
-        )
-        frame, left, probabilities, basis = (
-            pairs.features, pairs.left, pairs.probabilities, "outcomes"
-        )  # fmt: skip
-    elif window.labelled is not None and window.labels is not None:
-        mask = window.labelled
-        frame = window.frame.loc[mask].reset_index(drop=True)
-        left, probabilities, basis = window.labels[mask], scores[mask], "labels"
-    else:
-        return None
-    if len(left) == 0:
+    if realised is None:
         return None
     return production_fairness(
-        frame, left, probabilities, threshold=champion.threshold,
+        realised.frame, realised.left, realised.probabilities, threshold=champion.threshold,
         audit=training_audit(settings, champion), policy=fairness_policy(settings, config),
-        basis=basis,
+        basis=realised.basis,
     )  # fmt: skip
 
 
