@@ -25,7 +25,7 @@ employee they count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -97,14 +97,7 @@ class WindowCounts:
     unidentified: int  # of which carry no employee number
 
     def to_dict(self) -> dict[str, int]:
-        return {
-            "raw_rows": self.raw_rows,
-            "what_if_rows": self.what_if_rows,
-            "repeat_rows": self.repeat_rows,
-            "people": self.people,
-            "employees": self.employees,
-            "unidentified": self.unidentified,
-        }
+        return asdict(self)
 
 
 def window_counts(session: Session, conditions: list[ColumnElement[bool]]) -> WindowCounts:

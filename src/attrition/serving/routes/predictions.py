@@ -33,6 +33,7 @@ from attrition.serving.platform.logs import request_id_var
 from attrition.serving.platform.middleware import json_response
 from attrition.serving.row_checks import refuse_bad_rows
 from attrition.serving.state import ServingState
+from attrition.workforce import WHAT_IF
 
 router = APIRouter(tags=["predictions"])
 SINGLE_PATH = "/v1/predictions"
@@ -40,7 +41,7 @@ BATCH_PATH = "/v1/predictions/batch"
 INLINE_ROWS = 64  # compiled scoring of up to this many rows is cheaper than a thread hop
 INLINE_LEVER_ROWS = 4  # with levers each row is scored for every candidate move too
 
-PURPOSES = {"what-if": "what-if"}  # header value -> prediction_log.source
+PURPOSES = {"what-if": WHAT_IF}  # header value -> prediction_log.source (who counts)
 PURPOSE_PARAMETER: dict[str, Any] = {
     "name": "X-Prediction-Purpose",
     "in": "header",
