@@ -38,7 +38,7 @@ async def authorize(request: Request, raw: str | None, role: Role) -> Principal:
             401, "missing API key (Authorization: Bearer or X-API-Key)", headers=_UNAUTHORIZED
         )
     state = request.app.state.serving
-    principal = await _authenticate(state, raw, _failure_names(request, raw))
+    principal = await _authenticate(state, raw, request)
     request.scope[KEY_ID_SCOPE] = principal.key_id
     key_id_var.set(principal.key_id)
     decision = await state.limiter.hit(principal.key_id)
@@ -55,10 +55,13 @@ async def authorize(request: Request, raw: str | None, role: Role) -> Principal:
     return result
 
 
-async def _authenticate(state: Any, raw: str, names: tuple[str | None, str | None]) -> Principal:
+async def _authenticate(state: Any, raw: str, request: Request) -> Principal:
     """The key's principal; 401 for a bad key, 429 past the failure limit, 503 when a key
     this process has never seen cannot be checked (database unreachable)."""
     hit, principal = state.keys.cached(raw)
+    if hit and principal is not None:  # the fast path: a known good key
+        return principal  # type: ignore[no-any-return]
+    names = _failure_names(request, raw)
     if not hit:
         if not state.keys.knows(raw):  # no database lookup for a blocked client's guesses
             _refuse_if_blocked(state, names)
