@@ -46,12 +46,19 @@ def run(
 ) -> tuple[float, subprocess.CompletedProcess[str]]:
     command = ["/bin/bash", str(SCRIPT), *args]
     if as_user is not None:
+        # The other user runs a copy in the (world-readable) tree: the checkout itself may
+        # sit in a private folder (``mktemp -d`` makes them 0700).
+        script = Path(env["TEST_DEPS_ROOT"]).parent / SCRIPT.name
+        shutil.copy(SCRIPT, script)
+        script.chmod(0o755)
         command = [
             "setpriv",
             f"--reuid={as_user}",
             f"--regid={as_user}",
             "--clear-groups",
-            *command,
+            "/bin/bash",
+            str(script),
+            *args,
         ]
     start = time.monotonic()
     result = subprocess.run(
